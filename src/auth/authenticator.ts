@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import * as jose from "jose";
+import { AuthError } from "./auth-error.js";
+import type { Principal } from "./principal.js";
+
+export interface AuthOptions {
+  /** HS256: the secret's UTF-8 bytes are the key. */
+  jwtSecret?: string | undefined;
+  /** A JWKS document on disk (RS256, ES256, EdDSA keys). */
+  jwksFile?: string | undefined;
+  /** A JWKS document served over HTTP(S); cached, refetched on an unknown `kid`. */
+  jwksUrl?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** Tolerated clock skew for `exp` and `nbf`, in seconds. */
+  clockToleranceSeconds?: number;
+}
+
+export interface Authenticator {
+  /** Verifies a token and returns its principal; throws `AuthError` (unauthenticated). */
+  authenticate(token: string | null | undefined): Promise<Principal>;
+}
+
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const PREFIX = "Incorrect IAM authentication information";
+
+/**
+ * Verifies JWTs with `jose`: HS256 with a shared secret, or asymmetric keys from a JWKS
+ * file or URL. Algorithms are pinned to the key type, `exp` is required, `iss`/`aud` are
+ * checked when configured.
+ */
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  const verifyOptions: jose.JWTVerifyOptions = {
+    requiredClaims: ["exp"],
+    clockTolerance: options.clockToleranceSeconds ?? 30,
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  };
+  let verify: (token: string) => Promise<jose.JWTVerifyResult>;
+  if (options.jwtSecret) {
+    const key = new TextEncoder().encode(options.jwtSecret);
+    verify = (token) => jose.jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
+  } else if (options.jwksFile) {
+    const keys = jose.createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, "utf8")) as jose.JSONWebKeySet);
+    verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
+  } else if (options.jwksUrl) {
+    const keys = jose.createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
+  } else {
+    throw new Error("createAuthenticator: one of jwtSecret, jwksFile, jwksUrl is required");
+  }
+
+  return {
+    async authenticate(token) {
+      if (!token) throw new AuthError("unauthenticated", `${PREFIX}: the X-Auth-Token header is missing`);
+      if (token.length > 8192 || !COMPACT_JWS.test(token)) {
+        throw new AuthError("unauthenticated", `${PREFIX}: the token is malformed`);
+      }
+      let payload: jose.JWTPayload;
+      try {
+        ({ payload } = await verify(token));
+      } catch (error) {
+        throw new AuthError("unauthenticated", `${PREFIX}: ${reasonOf(error)}`);
+      }
+      const projectId = payload.project_id;
+      const roles = payload.roles ?? [];
+      if (typeof projectId !== "string" || projectId === "") {
+        throw new AuthError("unauthenticated", `${PREFIX}: the token has no project_id claim`);
+      }
+      if (!Array.isArray(roles) || !roles.every((r) => typeof r === "string")) {
+        throw new AuthError("unauthenticated", `${PREFIX}: the roles claim must be an array of strings`);
+      }
+      return { subject: payload.sub ?? "", projectId, roles };
+    },
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof jose.errors.JWTExpired) return "the token has expired";
+  if (error instanceof jose.errors.JWSSignatureVerificationFailed) return "the token signature is invalid";
+  if (error instanceof jose.errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is invalid`;
+  if (error instanceof jose.errors.JOSEAlgNotAllowed) return "the token's algorithm is not allowed";
+  if (error instanceof jose.errors.JWKSNoMatchingKey) return "no key matches the token";
+  if (error instanceof jose.errors.JOSEError) return `the token is invalid (${error.code})`;
+  return "the token is invalid";
+}
+
+/** Throws 403 unless the principal is scoped to the project (and has the role, when one is asked). */
+export function authorize(principal: Principal, projectId: string, role?: string): void {
+  if (principal.projectId !== projectId) {
+    throw new AuthError("permission_denied", `the token is not scoped to project ${projectId}`);
+  }
+  if (role !== undefined && !principal.roles.includes(role)) {
+    throw new AuthError("permission_denied", `the token lacks the role ${role}`);
+  }
+}

@@ -1,0 +1,21 @@
+import { ConfigError, loadConfig } from "./config.js";
+import { startServer } from "./create-server.js";
+
+try {
+  const server = await startServer(loadConfig());
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      server.logger.info({ signal }, "shutting down");
+      server.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+} catch (error) {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(1);
+}

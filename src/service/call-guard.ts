@@ -1,0 +1,92 @@
+import { ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { AuthError } from "../auth/auth-error.js";
+import { type Authenticator, authorize } from "../auth/authenticator.js";
+import type { Principal } from "../auth/principal.js";
+import { validateProjectId } from "../domain/request-validation.js";
+import { StoreUnavailableError } from "../store/store.js";
+import { csbsError } from "./csbs-error.js";
+
+/** The header (gRPC: metadata) that carries the caller's token. */
+export const AUTH_HEADER = "x-auth-token";
+export const REQUEST_ID_HEADER = "x-request-id";
+
+/**
+ * A principal already authorized by the host for the request's project (the REST gateway
+ * authorizes before it parses a body). The guard still checks the scope against the request.
+ */
+export const kAuthorizedPrincipal = createContextKey<Principal | undefined>(undefined, {
+  description: "principal authorized by the host",
+});
+
+export interface CallGuardOptions {
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+/**
+ * The one call path every protocol goes through: authentication (401), the project id's
+ * form (400), project scope and role (403), and the mapping of every failure to a
+ * ConnectError with a CSBS ErrorInfo. The REST gateway, the Connect handlers and the
+ * grpc-js host all reach the ServiceImpl, and the ServiceImpl runs this.
+ */
+export interface CallGuard {
+  /** Authenticates the token and authorizes it for the project (and role). */
+  authorize(token: string | null | undefined, projectId: string, role?: string): Promise<Principal>;
+  /** Runs a method body: authorizes from the context, then maps any failure. */
+  run<T>(
+    ctx: HandlerContext,
+    projectId: string,
+    role: string | undefined,
+    body: (p: Principal) => Promise<T>,
+  ): Promise<T>;
+}
+
+export function createCallGuard(options: CallGuardOptions): CallGuard {
+  const { authenticator, logger } = options;
+
+  async function authorizeToken(token: string | null | undefined, projectId: string, role?: string) {
+    const principal = await authenticator.authenticate(token);
+    const projectCheck = validateProjectId(projectId);
+    if (!projectCheck.ok) throw csbsError("invalid_argument", projectCheck.message);
+    authorize(principal, projectId, role);
+    return principal;
+  }
+
+  return {
+    async authorize(token, projectId, role) {
+      try {
+        return await authorizeToken(token, projectId, role);
+      } catch (error) {
+        throw toConnectError(error, logger, undefined);
+      }
+    },
+    async run(ctx, projectId, role, body) {
+      try {
+        const pre = ctx.values.get(kAuthorizedPrincipal);
+        let principal: Principal;
+        if (pre) {
+          authorize(pre, projectId, role);
+          principal = pre;
+        } else {
+          principal = await authorizeToken(ctx.requestHeader.get(AUTH_HEADER), projectId, role);
+        }
+        ctx.signal.throwIfAborted();
+        return await body(principal);
+      } catch (error) {
+        throw toConnectError(error, logger, ctx.requestHeader.get(REQUEST_ID_HEADER));
+      }
+    },
+  };
+}
+
+function toConnectError(error: unknown, logger: Logger, requestId: string | null | undefined): ConnectError {
+  if (error instanceof AuthError) return csbsError(error.kind, error.message);
+  if (error instanceof StoreUnavailableError) {
+    logger.warn({ err: error, request_id: requestId }, "store unavailable");
+    return csbsError("unavailable", "the store is unreachable, try again later", error);
+  }
+  if (error instanceof ConnectError) return error;
+  logger.error({ err: error, request_id: requestId }, "unexpected failure");
+  return csbsError("internal", "check resource failed", error);
+}

@@ -1,0 +1,316 @@
+import Database from "better-sqlite3";
+import type { CheckpointItem, Inventory, Server, Volume, VolumeBackup } from "../domain/types.js";
+import { groupBy } from "./group-by.js";
+import {
+  CSBS_PROVIDER,
+  type InventoryCounts,
+  type InventoryDeletes,
+  type QueryObserver,
+  type Store,
+  StoreUnavailableError,
+} from "./store.js";
+
+export interface SqliteStoreOptions {
+  /** A file path, or ":memory:". */
+  path: string;
+  onQuery?: QueryObserver;
+}
+
+/** Versioned schema; each entry runs once, in order, in its own transaction. */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE providers (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+   INSERT INTO providers (id, name) VALUES ('${CSBS_PROVIDER.id}', '${CSBS_PROVIDER.name}');
+   CREATE TABLE checkpoint_items (
+     project_id TEXT NOT NULL, id TEXT NOT NULL, provider_id TEXT NOT NULL, checkpoint_id TEXT NOT NULL,
+     resource_id TEXT NOT NULL, resource_type TEXT NOT NULL, status TEXT NOT NULL, resource_az TEXT NOT NULL,
+     supported_restore_mode TEXT NOT NULL,
+     PRIMARY KEY (project_id, id)) WITHOUT ROWID;
+   CREATE TABLE volume_backups (
+     project_id TEXT NOT NULL, checkpoint_item_id TEXT NOT NULL, position INTEGER NOT NULL, id TEXT NOT NULL,
+     source_volume_id TEXT NOT NULL, source_volume_size INTEGER NOT NULL, bootable INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     PRIMARY KEY (project_id, checkpoint_item_id, position)) WITHOUT ROWID;
+   CREATE TABLE servers (
+     project_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+     availability_zone TEXT NOT NULL, restore_supported INTEGER NOT NULL, backup_supported INTEGER NOT NULL,
+     restoring INTEGER NOT NULL, policy_id TEXT,
+     PRIMARY KEY (project_id, id)) WITHOUT ROWID;
+   CREATE TABLE volumes (
+     project_id TEXT NOT NULL, id TEXT NOT NULL, server_id TEXT, size INTEGER NOT NULL, bootable INTEGER NOT NULL,
+     shareable INTEGER NOT NULL, status TEXT NOT NULL,
+     PRIMARY KEY (project_id, id)) WITHOUT ROWID;
+   CREATE INDEX volumes_by_server ON volumes (project_id, server_id, id);`,
+];
+
+interface ItemRow {
+  project_id: string;
+  id: string;
+  provider_id: string;
+  checkpoint_id: string;
+  resource_id: string;
+  resource_type: string;
+  status: string;
+  resource_az: string;
+  supported_restore_mode: string;
+}
+interface BackupRow {
+  checkpoint_item_id: string;
+  id: string;
+  source_volume_id: string;
+  source_volume_size: number;
+  bootable: number;
+  status: string;
+}
+interface ServerRow {
+  project_id: string;
+  id: string;
+  type: string;
+  status: string;
+  availability_zone: string;
+  restore_supported: number;
+  backup_supported: number;
+  restoring: number;
+  policy_id: string | null;
+}
+interface VolumeRow {
+  project_id: string;
+  id: string;
+  server_id: string | null;
+  size: number;
+  bootable: number;
+  shareable: number;
+  status: string;
+}
+
+/** A JSON array parameter expanded by `json_each`: one prepared statement for any number of ids. */
+const IDS = "(SELECT value FROM json_each(?))";
+
+/** The embedded default store: one SQLite file, WAL, every lookup one indexed query. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+
+  const observe = options.onQuery;
+  function timed<T>(table: string, run: () => T): T {
+    const start = observe ? performance.now() : 0;
+    try {
+      return run();
+    } catch (error) {
+      throw toStoreError(error);
+    } finally {
+      observe?.(table, (performance.now() - start) / 1000);
+    }
+  }
+
+  const selectProvider = db.prepare<[string], { id: string }>("SELECT id FROM providers WHERE id = ?");
+  const selectItems = db.prepare<[string, string, string], ItemRow>(
+    `SELECT * FROM checkpoint_items WHERE project_id = ? AND provider_id = ? AND id IN ${IDS}`,
+  );
+  const selectBackups = db.prepare<[string, string], BackupRow>(
+    `SELECT checkpoint_item_id, id, source_volume_id, source_volume_size, bootable, status FROM volume_backups
+     WHERE project_id = ? AND checkpoint_item_id IN ${IDS} ORDER BY checkpoint_item_id, position`,
+  );
+  const selectServers = db.prepare<[string, string], ServerRow>(
+    `SELECT * FROM servers WHERE project_id = ? AND id IN ${IDS}`,
+  );
+  const selectVolumes = db.prepare<[string, string], VolumeRow>(
+    `SELECT * FROM volumes WHERE project_id = ? AND server_id IN ${IDS} ORDER BY server_id, id`,
+  );
+
+  const upsertItem = db.prepare(
+    `INSERT INTO checkpoint_items (project_id, id, provider_id, checkpoint_id, resource_id, resource_type, status,
+       resource_az, supported_restore_mode)
+     VALUES (@projectId, @id, @providerId, @checkpointId, @resourceId, @resourceType, @status, @resourceAz,
+       @supportedRestoreMode)
+     ON CONFLICT (project_id, id) DO UPDATE SET provider_id = excluded.provider_id,
+       checkpoint_id = excluded.checkpoint_id, resource_id = excluded.resource_id,
+       resource_type = excluded.resource_type, status = excluded.status, resource_az = excluded.resource_az,
+       supported_restore_mode = excluded.supported_restore_mode`,
+  );
+  const deleteBackups = db.prepare("DELETE FROM volume_backups WHERE project_id = ? AND checkpoint_item_id = ?");
+  const insertBackup = db.prepare(
+    `INSERT INTO volume_backups (project_id, checkpoint_item_id, position, id, source_volume_id, source_volume_size,
+       bootable, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const upsertServer = db.prepare(
+    `INSERT INTO servers (project_id, id, type, status, availability_zone, restore_supported, backup_supported,
+       restoring, policy_id)
+     VALUES (@projectId, @id, @type, @status, @availabilityZone, @restoreSupported, @backupSupported, @restoring,
+       @policyId)
+     ON CONFLICT (project_id, id) DO UPDATE SET type = excluded.type, status = excluded.status,
+       availability_zone = excluded.availability_zone, restore_supported = excluded.restore_supported,
+       backup_supported = excluded.backup_supported, restoring = excluded.restoring, policy_id = excluded.policy_id`,
+  );
+  const upsertVolume = db.prepare(
+    `INSERT INTO volumes (project_id, id, server_id, size, bootable, shareable, status)
+     VALUES (@projectId, @id, @serverId, @size, @bootable, @shareable, @status)
+     ON CONFLICT (project_id, id) DO UPDATE SET server_id = excluded.server_id, size = excluded.size,
+       bootable = excluded.bootable, shareable = excluded.shareable, status = excluded.status`,
+  );
+  const deleteItem = db.prepare("DELETE FROM checkpoint_items WHERE project_id = ? AND id = ?");
+  const deleteServer = db.prepare("DELETE FROM servers WHERE project_id = ? AND id = ?");
+  const deleteVolume = db.prepare("DELETE FROM volumes WHERE project_id = ? AND id = ?");
+
+  const writeAll = db.transaction((upserts: Inventory, deletes: ReadonlyArray<InventoryDeletes>): InventoryCounts => {
+    const counts: InventoryCounts = { checkpointItems: 0, servers: 0, volumes: 0 };
+    for (const item of upserts.checkpointItems) {
+      upsertItem.run(item);
+      deleteBackups.run(item.projectId, item.id);
+      for (const [position, b] of item.volumeBackups.entries()) {
+        insertBackup.run(
+          item.projectId,
+          item.id,
+          position,
+          b.id,
+          b.sourceVolumeId,
+          b.sourceVolumeSize,
+          b.bootable ? 1 : 0,
+          b.status,
+        );
+      }
+      counts.checkpointItems++;
+    }
+    for (const s of upserts.servers) {
+      upsertServer.run({
+        ...s,
+        restoreSupported: s.restoreSupported ? 1 : 0,
+        backupSupported: s.backupSupported ? 1 : 0,
+        restoring: s.restoring ? 1 : 0,
+      });
+      counts.servers++;
+    }
+    for (const v of upserts.volumes) {
+      upsertVolume.run({ ...v, bootable: v.bootable ? 1 : 0, shareable: v.shareable ? 1 : 0 });
+      counts.volumes++;
+    }
+    for (const d of deletes) {
+      for (const id of d.checkpointItemIds) {
+        deleteBackups.run(d.projectId, id);
+        counts.checkpointItems += deleteItem.run(d.projectId, id).changes;
+      }
+      for (const id of d.serverIds) counts.servers += deleteServer.run(d.projectId, id).changes;
+      for (const id of d.volumeIds) counts.volumes += deleteVolume.run(d.projectId, id).changes;
+    }
+    return counts;
+  });
+
+  return {
+    kind: "sqlite",
+    async hasProvider(providerId) {
+      return timed("providers", () => selectProvider.get(providerId) !== undefined);
+    },
+    async getCheckpointItems(projectId, providerId, ids) {
+      const items = new Map<string, CheckpointItem>();
+      if (ids.length === 0) return items;
+      const idList = JSON.stringify(ids);
+      const rows = timed("checkpoint_items", () => selectItems.all(projectId, providerId, idList));
+      if (rows.length === 0) return items;
+      const backupRows = timed("volume_backups", () =>
+        selectBackups.all(projectId, JSON.stringify(rows.map((r) => r.id))),
+      );
+      const backups = groupBy(backupRows, (b) => b.checkpoint_item_id, toVolumeBackup);
+      for (const r of rows) items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
+      return items;
+    },
+    async getServers(projectId, ids) {
+      if (ids.length === 0) return new Map();
+      const rows = timed("servers", () => selectServers.all(projectId, JSON.stringify(ids)));
+      return new Map(rows.map((r) => [r.id, toServer(r)]));
+    },
+    async getAttachedVolumes(projectId, serverIds) {
+      if (serverIds.length === 0) return new Map();
+      const rows = timed("volumes", () => selectVolumes.all(projectId, JSON.stringify(serverIds)));
+      return groupBy(rows, (r) => r.server_id!, toVolume);
+    },
+    async write(upserts, deletes = []) {
+      return timed("inventory", () => writeAll.immediate(upserts, deletes));
+    },
+    async ping() {
+      timed("ping", () => db.prepare("SELECT 1").get());
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  const applied = db.prepare<[], { v: number | null }>("SELECT max(version) AS v FROM schema_migrations").get()?.v ?? 0;
+  for (const [index, sql] of MIGRATIONS.entries()) {
+    const version = index + 1;
+    if (version <= applied) continue;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        version,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+function toStoreError(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|NOTADB|CORRUPT)/.test(code)) {
+    return new StoreUnavailableError(`sqlite: ${(error as Error).message}`, { cause: error });
+  }
+  if (error instanceof TypeError && /database connection is not open/.test(error.message)) {
+    return new StoreUnavailableError("sqlite: the database is closed", { cause: error });
+  }
+  return error;
+}
+
+function toCheckpointItem(r: ItemRow, volumeBackups: VolumeBackup[]): CheckpointItem {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    providerId: r.provider_id,
+    checkpointId: r.checkpoint_id,
+    resourceId: r.resource_id,
+    resourceType: r.resource_type,
+    status: r.status,
+    resourceAz: r.resource_az,
+    supportedRestoreMode: r.supported_restore_mode,
+    volumeBackups,
+  };
+}
+
+function toVolumeBackup(r: BackupRow): VolumeBackup {
+  return {
+    id: r.id,
+    sourceVolumeId: r.source_volume_id,
+    sourceVolumeSize: r.source_volume_size,
+    bootable: r.bootable === 1,
+    status: r.status,
+  };
+}
+
+function toServer(r: ServerRow): Server {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    type: r.type,
+    status: r.status,
+    availabilityZone: r.availability_zone,
+    restoreSupported: r.restore_supported === 1,
+    backupSupported: r.backup_supported === 1,
+    restoring: r.restoring === 1,
+    policyId: r.policy_id,
+  };
+}
+
+function toVolume(r: VolumeRow): Volume {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    serverId: r.server_id,
+    size: r.size,
+    bootable: r.bootable === 1,
+    shareable: r.shareable === 1,
+    status: r.status,
+  };
+}
