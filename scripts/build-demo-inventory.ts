@@ -144,13 +144,13 @@ function fullMapping(ids: ReturnType<typeof scenario>) {
 
 function simple(
   name: string,
-  s: Scenario,
+  s: Omit<Scenario, "name">,
   rule: number | null,
   code: string,
   message: (ids: ReturnType<typeof scenario>) => string,
   type?: string,
 ) {
-  const ids = scenario({ name, ...s });
+  const ids = scenario({ ...s, name });
   restoreCase(
     name,
     {

@@ -23,6 +23,7 @@ import type { Store } from "../store/store.js";
 import type { AuthConfig, Config } from "./config.js";
 import { addConnectService } from "./grpc-host.js";
 import { addReflection } from "./reflection.js";
+import { createStoreMonitor } from "./store-monitor.js";
 
 export interface RunningServer {
   readonly httpPort: number;
@@ -101,6 +102,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     addConnectService(grpcServer, { desc: ResourceService, impl: service });
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
     health.addToServer(grpcServer);
+    let draining = false;
+    const monitor = createStoreMonitor(store, {
+      onChange: (healthy) => {
+        if (draining) return;
+        for (const s of HEALTH_SERVICES) health.setStatus(s, healthy ? "SERVING" : "NOT_SERVING");
+        if (!healthy) logger.warn("store unreachable: health NOT_SERVING");
+        else logger.info("store reachable: health SERVING");
+      },
+    });
+    await monitor.probe();
     addReflection(grpcServer, [file_csbs_v1_resource_service]);
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
@@ -109,7 +120,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
 
     // HTTP port: the REST gateway, plus Connect and gRPC-Web for the same ServiceImpl.
-    let draining = false;
     const app = express();
     app.disable("x-powered-by");
     app.disable("etag");
@@ -120,7 +130,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.get("/readyz", async (_req, res) => {
       try {
         if (draining) throw new Error("draining");
-        await store.ping();
+        if (!(await monitor.probe())) throw new Error("store unreachable");
         res.json({ status: "ready" });
       } catch {
         res.status(503).json({ status: "not ready" });
@@ -160,6 +170,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       stop() {
         stopping ??= (async () => {
           draining = true;
+          monitor.stop();
           for (const s of HEALTH_SERVICES) health.setStatus(s, "NOT_SERVING");
           const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
           httpServer.closeIdleConnections();
