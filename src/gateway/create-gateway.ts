@@ -15,6 +15,8 @@ export interface GatewayOptions {
   guard: CallGuard;
   /** Largest accepted body, in bytes. */
   maxBodyBytes: number;
+  /** Server-side maximum duration of a call. */
+  timeoutMs?: number;
 }
 
 interface Action {
@@ -72,7 +74,7 @@ function decodeBody(body: unknown, projectId: string, providerId: string): { act
  * Whole-request checks run in the documented order: 404, 415, 413, 401, 403, then 400.
  */
 export function createGateway(options: GatewayOptions): Router {
-  const { service, guard, maxBodyBytes } = options;
+  const { service, guard, maxBodyBytes, timeoutMs } = options;
   const router = express.Router({ caseSensitive: true, strict: true });
   const rawBody = express.raw({ type: () => true, limit: maxBodyBytes });
   const impl = service as unknown as Record<string, (req: unknown, ctx: unknown) => Promise<unknown>>;
@@ -80,6 +82,8 @@ export function createGateway(options: GatewayOptions): Router {
   router.post(
     ACTION_PATH,
     (req: Request, res: Response, next: NextFunction) => {
+      res.locals.method = "resources/action";
+      res.locals.projectId = req.params.project_id;
       if (isJsonContentType(req)) return next();
       // Drain what the client sends so the connection stays usable, then answer 415.
       req.resume();
@@ -95,6 +99,7 @@ export function createGateway(options: GatewayOptions): Router {
         const principal = await guard.authorize(token, projectId);
 
         const { action, request } = decodeBody(req.body, projectId, providerId);
+        res.locals.method = action.method.name;
         const ctx = createHandlerContext({
           service: ResourceService,
           method: action.method,
@@ -102,6 +107,7 @@ export function createGateway(options: GatewayOptions): Router {
           requestMethod: "POST",
           url: req.originalUrl,
           requestSignal: abortSignalOf(res),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           requestHeader: { [REQUEST_ID_HEADER]: requestId, ...(token ? { [AUTH_HEADER]: token } : {}) },
           contextValues: createContextValues().set(kAuthorizedPrincipal, principal),
         });

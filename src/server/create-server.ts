@@ -1,9 +1,7 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import * as grpc from "@grpc/grpc-js";
-import express from "express";
 import { HealthImplementation } from "grpc-health-check";
 import { type Logger, pino } from "pino";
 import { file_csbs_v1_resource_service, ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
@@ -11,28 +9,32 @@ import { type Authenticator, createAuthenticator } from "../auth/authenticator.j
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
-import { ACTION_PATH, createGateway } from "../gateway/create-gateway.js";
-import { requestIdMiddleware } from "../gateway/request-id.js";
-import { createErrorHandler, sendError } from "../gateway/send-error.js";
 import { createCallGuard } from "../service/call-guard.js";
-import { csbsError } from "../service/csbs-error.js";
+import { viewError } from "../service/csbs-error.js";
 import { createResourceService } from "../service/resource-service.js";
 import { createStore } from "../store/create-store.js";
 import { importInventoryFile } from "../store/import-inventory.js";
 import type { Store } from "../store/store.js";
 import type { AuthConfig, Config } from "./config.js";
-import { addConnectService } from "./grpc-host.js";
+import { addConnectService, type GrpcCallRecord } from "./grpc-host.js";
+import { createHttpApp } from "./http-app.js";
 import { addReflection } from "./reflection.js";
 import { createStoreMonitor } from "./store-monitor.js";
+import { createTelemetry, grpcStatusName, type Telemetry } from "./telemetry.js";
 
 export interface RunningServer {
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly store: Store;
   readonly logger: Logger;
+  readonly telemetry: Telemetry;
   /** The development token, when the service runs on a generated development secret. */
   readonly devToken: string | undefined;
-  /** Drains both ports, closes the store; resolves when everything is closed. */
+  /**
+   * Graceful stop: readiness and health go NOT_SERVING, both listeners stop accepting,
+   * in-flight calls finish, idle connections close, the store closes. Connections still
+   * open after `shutdownTimeoutMs` are closed by force.
+   */
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,8 @@ async function createAuth(
 /** Wires the store, the service, the gRPC port and the HTTP port, and starts listening. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = await createStore(config.database);
+  const telemetry = createTelemetry(logger);
+  const store = await createStore(config.database, { onQuery: telemetry.observeQuery });
   try {
     if (config.inventoryFile) {
       const counts = await importInventoryFile(store, config.inventoryFile);
@@ -87,11 +90,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       );
     }
 
-    const guard = createCallGuard({ authenticator, logger });
+    const guard = createCallGuard({
+      authenticator,
+      logger,
+      maxConcurrent: config.maxConcurrentRequests,
+      maxDurationMs: config.requestTimeoutMs,
+    });
     const service = createResourceService({
       store,
       guard,
       limits: { maxItems: config.maxCheckItems, maxVolumes: config.maxVolumes },
+      onVerdict: telemetry.observeVerdict,
     });
 
     // gRPC port: the ServiceImpl on a grpc-js Server, with health and reflection.
@@ -99,20 +108,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       "grpc.max_receive_message_length": config.maxBodyBytes,
       "grpc.max_send_message_length": 4 * config.maxBodyBytes,
     });
-    addConnectService(grpcServer, { desc: ResourceService, impl: service });
+    const onFinished = (r: GrpcCallRecord) =>
+      telemetry.observeRequest({
+        protocol: "grpc",
+        method: r.method,
+        status: grpcStatusName(r.code),
+        errorCode: r.code === 0 ? "" : viewError(r.error).errorCode,
+        seconds: r.seconds,
+        requestId: r.requestId,
+        projectId: r.projectId,
+        error: r.error,
+      });
+    addConnectService(grpcServer, { desc: ResourceService, impl: service }, { onFinished });
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
     health.addToServer(grpcServer);
+    addReflection(grpcServer, [file_csbs_v1_resource_service]);
+
     let draining = false;
     const monitor = createStoreMonitor(store, {
       onChange: (healthy) => {
         if (draining) return;
         for (const s of HEALTH_SERVICES) health.setStatus(s, healthy ? "SERVING" : "NOT_SERVING");
-        if (!healthy) logger.warn("store unreachable: health NOT_SERVING");
-        else logger.info("store reachable: health SERVING");
+        if (healthy) logger.info("store reachable: health SERVING");
+        else logger.warn("store unreachable: health NOT_SERVING");
       },
     });
     await monitor.probe();
-    addReflection(grpcServer, [file_csbs_v1_resource_service]);
+
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(err) : resolve(port),
@@ -120,39 +142,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
 
     // HTTP port: the REST gateway, plus Connect and gRPC-Web for the same ServiceImpl.
-    const app = express();
-    app.disable("x-powered-by");
-    app.disable("etag");
-    app.use(requestIdMiddleware);
-    app.get("/healthz", (_req, res) => {
-      res.json({ status: "ok" });
+    const app = createHttpApp({
+      service,
+      guard,
+      telemetry,
+      logger,
+      connectRoutes: (router) => {
+        router.service(ResourceService, service);
+      },
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      metricsToken: config.metricsToken,
+      isReady: async () => !draining && (await monitor.probe()),
     });
-    app.get("/readyz", async (_req, res) => {
-      try {
-        if (draining) throw new Error("draining");
-        if (!(await monitor.probe())) throw new Error("store unreachable");
-        res.json({ status: "ready" });
-      } catch {
-        res.status(503).json({ status: "not ready" });
-      }
-    });
-    app.use(
-      expressConnectMiddleware({
-        routes: (router) => router.service(ResourceService, service),
-        readMaxBytes: config.maxBodyBytes,
-      }),
-    );
-    app.use(createGateway({ service, guard, maxBodyBytes: config.maxBodyBytes }));
-    app.all(ACTION_PATH, (_req, res) => {
-      sendError(res, csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
-    });
-    app.use((_req, res) => {
-      sendError(res, csbsError("not_found", "The API does not exist or has not been published"));
-    });
-    app.use(createErrorHandler(logger));
-
     const httpServer = http.createServer(
-      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 },
+      {
+        // Slow-loris protection: headers and whole requests must arrive in bounded time.
+        headersTimeout: 10_000,
+        requestTimeout: Math.max(config.requestTimeoutMs, 10_000) + 5_000,
+        keepAliveTimeout: 5_000,
+      },
       app,
     );
     httpServer.listen(config.httpPort, config.host);
@@ -166,6 +175,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       grpcPort,
       store,
       logger,
+      telemetry,
       devToken,
       stop() {
         stopping ??= (async () => {
@@ -176,6 +186,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           httpServer.closeIdleConnections();
           const grpcClosed = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
           const timer = setTimeout(() => {
+            logger.warn("shutdown timeout: closing remaining connections");
             httpServer.closeAllConnections();
             grpcServer.forceShutdown();
           }, config.shutdownTimeoutMs);

@@ -4,13 +4,28 @@ import { ConnectError, createHandlerContext, type HandlerContext } from "@connec
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
+import { csbsError } from "../service/csbs-error.js";
 
 type UnaryImpl = (request: unknown, ctx: HandlerContext) => unknown;
 
 /** A connect-es service implementation to host on a grpc-js Server. */
 export interface HostedService {
   desc: DescService;
-  impl: Record<string, unknown>;
+  impl: object;
+}
+
+/** One finished call, for logs and metrics. */
+export interface GrpcCallRecord {
+  method: string;
+  code: number;
+  seconds: number;
+  requestId: string | undefined;
+  projectId: string | undefined;
+  error: unknown;
+}
+
+export interface GrpcHostOptions {
+  onFinished?: (record: GrpcCallRecord) => void;
 }
 
 /**
@@ -19,12 +34,13 @@ export interface HostedService {
  * ConnectError sent as a gRPC status with `grpc-status-details-bin` (a google.rpc.Status
  * carrying the ErrorInfo), as connect-node would.
  */
-export function addConnectService(server: grpc.Server, hosted: HostedService): void {
+export function addConnectService(server: grpc.Server, hosted: HostedService, options: GrpcHostOptions = {}): void {
+  const { onFinished } = options;
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of hosted.desc.methods) {
     if (method.methodKind !== "unary") throw new Error(`grpc-host: ${method.name} is not unary`);
-    const impl = hosted.impl[method.localName] as UnaryImpl | undefined;
+    const impl = (hosted.impl as Record<string, unknown>)[method.localName] as UnaryImpl | undefined;
     if (!impl) throw new Error(`grpc-host: ${hosted.desc.typeName}.${method.name} is not implemented`);
     const path = `/${hosted.desc.typeName}/${method.name}`;
     definition[method.name] = {
@@ -33,11 +49,40 @@ export function addConnectService(server: grpc.Server, hosted: HostedService): v
       responseStream: false,
       originalName: method.localName,
       requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
-      requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
+      // Decoded in the handler, so a malformed message is INVALID_ARGUMENT, not INTERNAL.
+      requestDeserialize: (b: Buffer) => b,
       responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
       responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
     };
-    handlers[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    handlers[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const start = performance.now();
+      const requestId = call.metadata.get("x-request-id")[0]?.toString();
+      let projectId: string | undefined;
+      const finish = (error: unknown, response?: unknown) => {
+        if (error === null) callback(null, response);
+        else callback(toServiceError(error));
+        onFinished?.({
+          method: method.name,
+          code: error === null ? 0 : ConnectError.from(error).code,
+          seconds: (performance.now() - start) / 1000,
+          requestId,
+          projectId,
+          error: error ?? undefined,
+        });
+      };
+      let request: unknown;
+      try {
+        request = fromBinary(method.input, call.request);
+        projectId = (request as { projectId?: string }).projectId;
+      } catch (error) {
+        finish(
+          csbsError(
+            "invalid_argument",
+            `request: cannot decode ${method.input.typeName} (${(error as Error).message})`,
+          ),
+        );
+        return;
+      }
       const abort = new AbortController();
       call.once("cancelled", () => abort.abort(new ConnectError("the call was cancelled", 1)));
       const deadline = call.getDeadline();
@@ -54,13 +99,13 @@ export function addConnectService(server: grpc.Server, hosted: HostedService): v
       });
       let result: Promise<unknown>;
       try {
-        result = Promise.resolve(impl(call.request, ctx));
+        result = Promise.resolve(impl(request, ctx));
       } catch (error) {
         result = Promise.reject(error);
       }
       result.then(
-        (res) => callback(null, create(method.output as DescMessage, res as never)),
-        (error: unknown) => callback(toServiceError(error)),
+        (res) => finish(null, create(method.output as DescMessage, res as never)),
+        (error: unknown) => finish(error),
       );
     };
   }

@@ -1,5 +1,6 @@
-import { ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../auth/auth-error.js";
 import { type Authenticator, authorize } from "../auth/authenticator.js";
 import type { Principal } from "../auth/principal.js";
@@ -22,6 +23,10 @@ export const kAuthorizedPrincipal = createContextKey<Principal | undefined>(unde
 export interface CallGuardOptions {
   authenticator: Authenticator;
   logger: Logger;
+  /** Calls in flight (all protocols) above which a call is refused at once with 503 / RESOURCE_EXHAUSTED. */
+  maxConcurrent?: number;
+  /** Server-side maximum duration of a call; a shorter client deadline wins. */
+  maxDurationMs?: number;
 }
 
 /**
@@ -44,6 +49,9 @@ export interface CallGuard {
 
 export function createCallGuard(options: CallGuardOptions): CallGuard {
   const { authenticator, logger } = options;
+  const maxConcurrent = options.maxConcurrent ?? Number.POSITIVE_INFINITY;
+  const maxDurationMs = options.maxDurationMs ?? Number.POSITIVE_INFINITY;
+  let inFlight = 0;
 
   async function authorizeToken(token: string | null | undefined, projectId: string, role?: string) {
     const principal = await authenticator.authenticate(token);
@@ -62,6 +70,10 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
       }
     },
     async run(ctx, projectId, role, body) {
+      if (inFlight >= maxConcurrent) {
+        throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
+      }
+      inFlight++;
       try {
         const pre = ctx.values.get(kAuthorizedPrincipal);
         let principal: Principal;
@@ -71,13 +83,45 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
         } else {
           principal = await authorizeToken(ctx.requestHeader.get(AUTH_HEADER), projectId, role);
         }
-        ctx.signal.throwIfAborted();
-        return await body(principal);
+        return await withDeadline(
+          body(principal),
+          ctx.signal,
+          Math.min(ctx.timeoutMs() ?? maxDurationMs, maxDurationMs),
+        );
       } catch (error) {
         throw toConnectError(error, logger, ctx.requestHeader.get(REQUEST_ID_HEADER));
+      } finally {
+        inFlight--;
       }
     },
   };
+}
+
+/** Settles with the work, or fails when the call is cancelled or its deadline passes. */
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal, ms: number): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (!Number.isFinite(ms)) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(csbsError("deadline_exceeded", `the request did not finish within ${ms} ms`)),
+      ms,
+    );
+    const onAbort = () => finish(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    function finish(error: unknown) {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    }
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => finish(error),
+    );
+  });
 }
 
 function toConnectError(error: unknown, logger: Logger, requestId: string | null | undefined): ConnectError {
@@ -86,7 +130,13 @@ function toConnectError(error: unknown, logger: Logger, requestId: string | null
     logger.warn({ err: error, request_id: requestId }, "store unavailable");
     return csbsError("unavailable", "the store is unreachable, try again later", error);
   }
-  if (error instanceof ConnectError) return error;
+  if (error instanceof ConnectError) {
+    // A deadline or cancellation raised by connect itself: give it the CSBS ErrorInfo too.
+    if (error.code === Code.DeadlineExceeded && error.findDetails(ErrorInfoSchema).length === 0) {
+      return csbsError("deadline_exceeded", error.rawMessage, error);
+    }
+    return error;
+  }
   logger.error({ err: error, request_id: requestId }, "unexpected failure");
   return csbsError("internal", "check resource failed", error);
 }

@@ -13,6 +13,7 @@ export const ERROR_KINDS = {
   internal: { code: Code.Internal, reason: "CSBS.9999", http: 500 },
   unavailable: { code: Code.Unavailable, reason: "CSBS.9998", http: 503 },
   overloaded: { code: Code.ResourceExhausted, reason: "CSBS.9998", http: 503 },
+  deadline_exceeded: { code: Code.DeadlineExceeded, reason: "CSBS.9998", http: 503 },
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_KINDS;

@@ -1,0 +1,105 @@
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { expressConnectMiddleware } from "@connectrpc/connect-express";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import type { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
+import { ACTION_PATH, createGateway } from "../gateway/create-gateway.js";
+import { requestIdMiddleware } from "../gateway/request-id.js";
+import { createErrorHandler, sendError } from "../gateway/send-error.js";
+import type { CallGuard } from "../service/call-guard.js";
+import { csbsError } from "../service/csbs-error.js";
+import type { Telemetry } from "./telemetry.js";
+
+export interface HttpAppOptions {
+  service: ServiceImpl<typeof ResourceService>;
+  guard: CallGuard;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** Registers the Connect / gRPC-Web services on the HTTP port. */
+  connectRoutes: (router: ConnectRouter) => void;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
+  /** Ready to serve: the store answers and the service is not draining. */
+  isReady: () => Promise<boolean>;
+}
+
+const PROBES = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
+
+/** Logs and counts every REST and probe request when its response is finished. */
+function restTelemetry(telemetry: Telemetry) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Connect and gRPC-Web calls are reported by the connect interceptor instead.
+    if (req.path.startsWith("/csbs.")) return next();
+    const start = performance.now();
+    res.once("finish", () => {
+      telemetry.observeRequest({
+        protocol: "rest",
+        method: String(res.locals.method ?? (PROBES.has(req.path) ? req.path : "unmatched")),
+        status: String(res.statusCode),
+        errorCode: String(res.locals.errorCode ?? ""),
+        seconds: (performance.now() - start) / 1000,
+        requestId: res.locals.requestId,
+        projectId: res.locals.projectId,
+      });
+    });
+    next();
+  };
+}
+
+/**
+ * The HTTP/1.1 port: the REST gateway, Connect and gRPC-Web for the same ServiceImpl,
+ * probes, metrics; every error a flat CSBS body.
+ */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { telemetry } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  app.use(requestIdMiddleware);
+  app.use(restTelemetry(telemetry));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ready = await options.isReady();
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready" });
+  });
+  app.get("/metrics", async (req, res) => {
+    if (options.metricsToken !== undefined && req.get("authorization") !== `Bearer ${options.metricsToken}`) {
+      sendError(
+        res,
+        csbsError("unauthenticated", "Incorrect IAM authentication information: /metrics needs the metrics token"),
+      );
+      return;
+    }
+    res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());
+  });
+
+  app.use(
+    expressConnectMiddleware({
+      routes: options.connectRoutes,
+      readMaxBytes: options.maxBodyBytes,
+      maxTimeoutMs: options.requestTimeoutMs,
+      interceptors: [telemetry.connectInterceptor],
+    }),
+  );
+  app.use(
+    createGateway({
+      service: options.service,
+      guard: options.guard,
+      maxBodyBytes: options.maxBodyBytes,
+      timeoutMs: options.requestTimeoutMs,
+    }),
+  );
+  app.all(ACTION_PATH, (_req, res) => {
+    sendError(res, csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
+  });
+  app.use((_req, res) => {
+    sendError(res, csbsError("not_found", "The API does not exist or has not been published"));
+  });
+  app.use(createErrorHandler(options.logger));
+  return app;
+}
