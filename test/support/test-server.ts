@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { mintToken } from "../../src/auth/mint-token.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
 import { type RunningServer, startServer } from "../../src/server/create-server.js";
@@ -27,7 +27,10 @@ export interface TestServer {
  * Starts the real service on ports 0 with a temporary SQLite file and the demo inventory
  * (unless told otherwise). Close it in afterAll.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "restorability-test-"));
   const config = loadConfig({
     HTTP_PORT: "0",
@@ -40,7 +43,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     SHUTDOWN_TIMEOUT_MS: "2000",
     ...env,
   });
-  const server = await startServer(config, { logger: pino({ level: config.logLevel }) });
+  const server = await startServer(config, { logger: options.logger ?? pino({ level: config.logLevel }) });
   return {
     server,
     config,

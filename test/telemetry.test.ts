@@ -1,0 +1,149 @@
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
+import { demoCases } from "./support/demo-cases.js";
+import { callUnary, createGrpcClient } from "./support/grpc-client.js";
+import { captureLogs } from "./support/log-capture.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+let ts: TestServer;
+let token: string;
+const logs = captureLogs();
+const actionUrl = () => `${ts.httpUrl}/v1/${demoCases.project_id}/providers/${demoCases.provider_id}/resources/action`;
+const passing = demoCases.restore.find((c) => c.expected.result)!;
+const failing = demoCases.restore.find((c) => c.expected.error_code === "CSBS.6017")!;
+
+beforeAll(async () => {
+  ts = await startTestServer({}, { logger: logs.logger });
+  token = await ts.token();
+});
+afterAll(async () => {
+  await ts?.close();
+});
+
+/** The value of one sample of /metrics, or 0 when absent. */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labelText = line.slice(name.length + 1, line.indexOf("}"));
+    const parts = labelText.split(",");
+    if (want.every((w) => parts.includes(w))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return 0;
+}
+
+function restCheck(entries: unknown[], requestId: string) {
+  return fetch(actionUrl(), {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-auth-token": token, "x-request-id": requestId },
+    body: JSON.stringify({ check_restorable: entries }),
+  });
+}
+
+describe("metrics", () => {
+  it("REST requests, statuses and verdicts move by the number sent", async () => {
+    const ok = { protocol: "rest", method: "CheckRestorable", status: "200", error_code: "" };
+    const bad = { protocol: "rest", method: "resources/action", status: "401", error_code: "APIGW.0301" };
+    const before = {
+      ok: await metric("csbs_requests_total", ok),
+      bad: await metric("csbs_requests_total", bad),
+      pass: await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "" }),
+      fail: await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "CSBS.6017" }),
+      hist: await metric("csbs_request_duration_seconds_count", { protocol: "rest", method: "CheckRestorable" }),
+    };
+    for (let i = 0; i < 7; i++) {
+      const res = await restCheck([passing.request, failing.request, failing.request], `metrics-${i}`);
+      expect(res.status).toBe(200);
+    }
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(actionUrl(), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(await metric("csbs_requests_total", ok)).toBe(before.ok + 7);
+    expect(await metric("csbs_requests_total", bad)).toBe(before.bad + 3);
+    expect(await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "" })).toBe(
+      before.pass + 7,
+    );
+    expect(await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "CSBS.6017" })).toBe(
+      before.fail + 14,
+    );
+    expect(await metric("csbs_request_duration_seconds_count", { protocol: "rest", method: "CheckRestorable" })).toBe(
+      before.hist + 7,
+    );
+    expect(await metric("csbs_store_query_duration_seconds_count", { table: "servers" })).toBeGreaterThanOrEqual(7);
+    const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+
+  it("gRPC calls are counted with their status", async () => {
+    const client = createGrpcClient(ts.grpcAddress);
+    const labels = { protocol: "grpc", method: "CheckRestorable", status: "OK", error_code: "" };
+    const denied = { protocol: "grpc", method: "CheckRestorable", status: "UNAUTHENTICATED", error_code: "APIGW.0301" };
+    const before = [await metric("csbs_requests_total", labels), await metric("csbs_requests_total", denied)];
+    const request = {
+      projectId: demoCases.project_id,
+      providerId: demoCases.provider_id,
+      checkRestorable: [
+        {
+          checkpointItemId: passing.request.checkpoint_item_id,
+          target: {
+            resourceId: passing.request.target.resource_id,
+            resourceType: passing.request.target.resource_type,
+            volumes: passing.request.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
+          },
+        },
+      ],
+    };
+    const path = "/csbs.v1.ResourceService/CheckRestorable";
+    for (let i = 0; i < 5; i++) {
+      await callUnary(client, path, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request, { token });
+    }
+    const err = await callUnary(
+      client,
+      path,
+      CheckRestorableRequestSchema,
+      CheckRestorableResponseSchema,
+      request,
+    ).catch((e: grpc.ServiceError) => e);
+    expect((err as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    client.close();
+    expect(await metric("csbs_requests_total", labels)).toBe(before[0]! + 5);
+    expect(await metric("csbs_requests_total", denied)).toBe(before[1]! + 1);
+  });
+});
+
+describe("logs", () => {
+  it("one JSON line per request, carrying the request id that was sent", async () => {
+    const requestId = "log-line-test-42";
+    await restCheck([passing.request], requestId);
+    const mine = logs.lines.filter((l) => l.request_id === requestId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      msg: "request",
+      protocol: "rest",
+      method: "CheckRestorable",
+      project_id: demoCases.project_id,
+      status: "200",
+    });
+    expect(typeof mine[0]!.duration_ms).toBe("number");
+  });
+
+  it("a failed request logs its status and CSBS code, never the token", async () => {
+    const requestId = "log-line-test-43";
+    await fetch(actionUrl(), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": token, "x-request-id": requestId },
+      body: JSON.stringify({ check_restorable: [] }),
+    });
+    const mine = logs.lines.filter((l) => l.request_id === requestId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ status: "400", error_code: "CSBS.9001" });
+    expect(JSON.stringify(logs.lines)).not.toContain(token);
+  });
+});
