@@ -1,9 +1,9 @@
 import type { DescMessage, DescMethodUnary } from "@bufbuild/protobuf";
 import { create, toJson } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import { AUTH_HEADER, type CallGuard, kAuthorizedPrincipal, REQUEST_ID_HEADER } from "../service/call-guard.js";
+import { AUTH_HEADER, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
 import { csbsError } from "../service/csbs-error.js";
 import { decodeJson, JsonShapeError } from "./decode-json.js";
 import { sendError } from "./send-error.js";
@@ -94,28 +94,39 @@ export function createGateway(options: GatewayOptions): Router {
       try {
         const projectId = String(req.params.project_id);
         const providerId = String(req.params.provider_id);
-        const requestId = String(res.locals.requestId);
         const token = req.get(AUTH_HEADER);
-        const principal = await guard.authorize(token, projectId);
-
-        const { action, request } = decodeBody(req.body, projectId, providerId);
-        res.locals.method = action.method.name;
-        const ctx = createHandlerContext({
+        const headers = {
+          [REQUEST_ID_HEADER]: String(res.locals.requestId),
+          ...(token ? { [AUTH_HEADER]: token } : {}),
+        };
+        const init = {
           service: ResourceService,
-          method: action.method,
           protocolName: "rest",
           requestMethod: "POST",
           url: req.originalUrl,
+          requestHeader: headers,
+        };
+        const ctx = createHandlerContext({
+          ...init,
+          method: ResourceService.method.checkRestorable,
           requestSignal: abortSignalOf(res),
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          requestHeader: { [REQUEST_ID_HEADER]: requestId, ...(token ? { [AUTH_HEADER]: token } : {}) },
-          contextValues: createContextValues().set(kAuthorizedPrincipal, principal),
         });
-        const response = await impl[action.method.localName]!(request, ctx);
-        const message = create(action.method.output as DescMessage, response as never);
-        res
-          .status(200)
-          .json(toJson(action.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true }));
+        // The guard admits, authenticates and authorizes before the body is parsed.
+        const json = await guard.run(ctx, projectId, undefined, async () => {
+          const { action, request } = decodeBody(req.body, projectId, providerId);
+          res.locals.method = action.method.name;
+          const actionCtx = createHandlerContext({
+            ...init,
+            method: action.method,
+            requestSignal: ctx.signal,
+            contextValues: ctx.values,
+          });
+          const response = await impl[action.method.localName]!(request, actionCtx);
+          const message = create(action.method.output as DescMessage, response as never);
+          return toJson(action.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true });
+        });
+        res.status(200).json(json);
       } catch (error) {
         next(error);
       }

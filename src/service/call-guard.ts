@@ -13,8 +13,9 @@ export const AUTH_HEADER = "x-auth-token";
 export const REQUEST_ID_HEADER = "x-request-id";
 
 /**
- * A principal already authorized by the host for the request's project (the REST gateway
- * authorizes before it parses a body). The guard still checks the scope against the request.
+ * The principal of a guarded call, set once its token is verified. A nested call (the REST
+ * gateway guards the whole request before it parses the body, then calls the ServiceImpl)
+ * reuses it; the guard still checks the scope against the nested request.
  */
 export const kAuthorizedPrincipal = createContextKey<Principal | undefined>(undefined, {
   description: "principal authorized by the host",
@@ -30,15 +31,17 @@ export interface CallGuardOptions {
 }
 
 /**
- * The one call path every protocol goes through: authentication (401), the project id's
- * form (400), project scope and role (403), and the mapping of every failure to a
- * ConnectError with a CSBS ErrorInfo. The REST gateway, the Connect handlers and the
- * grpc-js host all reach the ServiceImpl, and the ServiceImpl runs this.
+ * The one call path every protocol goes through. The REST gateway, the Connect handlers
+ * and the grpc-js host all reach the ServiceImpl, and the ServiceImpl runs this.
  */
 export interface CallGuard {
-  /** Authenticates the token and authorizes it for the project (and role). */
-  authorize(token: string | null | undefined, projectId: string, role?: string): Promise<Principal>;
-  /** Runs a method body: authorizes from the context, then maps any failure. */
+  /**
+   * Runs a call: admission (concurrency limit), then, within the call's deadline, the token
+   * (401), the project id's form (400), project scope and role (403), then the body; every
+   * failure mapped to a ConnectError with a CSBS ErrorInfo. Calls nested in a guarded call
+   * (the REST gateway guards its whole request, then calls the ServiceImpl) reuse the outer
+   * call's principal, admission and deadline.
+   */
   run<T>(
     ctx: HandlerContext,
     projectId: string,
@@ -53,43 +56,36 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
   const maxDurationMs = options.maxDurationMs ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
 
-  async function authorizeToken(token: string | null | undefined, projectId: string, role?: string) {
-    const principal = await authenticator.authenticate(token);
+  async function authenticate(ctx: HandlerContext, projectId: string, role: string | undefined) {
+    const principal = await authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER));
     const projectCheck = validateProjectId(projectId);
     if (!projectCheck.ok) throw csbsError("invalid_argument", projectCheck.message);
     authorize(principal, projectId, role);
+    ctx.values.set(kAuthorizedPrincipal, principal);
     return principal;
   }
 
   return {
-    async authorize(token, projectId, role) {
-      try {
-        return await authorizeToken(token, projectId, role);
-      } catch (error) {
-        throw toConnectError(error, logger, undefined);
-      }
-    },
     async run(ctx, projectId, role, body) {
+      const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
+      const outer = ctx.values.get(kAuthorizedPrincipal);
+      if (outer) {
+        try {
+          authorize(outer, projectId, role);
+          return await body(outer);
+        } catch (error) {
+          throw toConnectError(error, logger, requestId);
+        }
+      }
       if (inFlight >= maxConcurrent) {
         throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
       }
       inFlight++;
       try {
-        const pre = ctx.values.get(kAuthorizedPrincipal);
-        let principal: Principal;
-        if (pre) {
-          authorize(pre, projectId, role);
-          principal = pre;
-        } else {
-          principal = await authorizeToken(ctx.requestHeader.get(AUTH_HEADER), projectId, role);
-        }
-        return await withDeadline(
-          body(principal),
-          ctx.signal,
-          Math.min(ctx.timeoutMs() ?? maxDurationMs, maxDurationMs),
-        );
+        const work = authenticate(ctx, projectId, role).then(body);
+        return await withDeadline(work, ctx.signal, Math.min(ctx.timeoutMs() ?? maxDurationMs, maxDurationMs));
       } catch (error) {
-        throw toConnectError(error, logger, ctx.requestHeader.get(REQUEST_ID_HEADER));
+        throw toConnectError(error, logger, requestId);
       } finally {
         inFlight--;
       }
