@@ -132,6 +132,10 @@ export function createGateway(options: GatewayOptions): Router {
       }
     },
   );
+  // Any other method on the action path (OPTIONS included: no automatic Allow answer).
+  router.all(ACTION_PATH, (_req: Request, res: Response) => {
+    sendError(res, csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
+  });
   return router;
 }
 

@@ -3,7 +3,7 @@ import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import { ACTION_PATH, createGateway } from "../gateway/create-gateway.js";
+import { createGateway } from "../gateway/create-gateway.js";
 import { requestIdMiddleware } from "../gateway/request-id.js";
 import { createErrorHandler, sendError } from "../gateway/send-error.js";
 import type { CallGuard } from "../service/call-guard.js";
@@ -94,9 +94,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
       timeoutMs: options.requestTimeoutMs,
     }),
   );
-  app.all(ACTION_PATH, (_req, res) => {
-    sendError(res, csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
-  });
   app.use((_req, res) => {
     sendError(res, csbsError("not_found", "The API does not exist or has not been published"));
   });
