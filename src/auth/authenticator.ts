@@ -12,8 +12,15 @@ export interface AuthOptions {
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
-  /** Tolerated clock skew for `exp` and `nbf`, in seconds. */
-  clockToleranceSeconds?: number;
+  /** Tolerated clock skew for `exp` and `nbf`, in seconds (default 30). */
+  clockToleranceSeconds?: number | undefined;
+  /**
+   * Least time between two fetches of `jwksUrl` caused by tokens with an unknown `kid`, in
+   * seconds (default 30, jose's default; 0 refetches on every unknown `kid`).
+   */
+  jwksCooldownSeconds?: number | undefined;
+  /** Told when `jwksUrl` cannot be fetched or is not a key set (the call gets 503). */
+  onKeySourceError?: ((error: unknown) => void) | undefined;
 }
 
 export interface Authenticator {
@@ -45,7 +52,23 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const keys = jose.createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, "utf8")) as jose.JSONWebKeySet);
     verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
   } else if (options.jwksUrl) {
-    const keys = jose.createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    const remote = jose.createRemoteJWKSet(new URL(options.jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000,
+    });
+    // A key set that cannot be fetched says nothing about the token: 503, not 401.
+    const keys: jose.JWTVerifyGetKey = (header, token) =>
+      remote(header, token).catch((error: unknown) => {
+        if (isTokenKeyMismatch(error)) throw error;
+        options.onKeySourceError?.(error);
+        throw new AuthError(
+          "unavailable",
+          "the token cannot be verified now (the JWKS URL is unreachable or not a key set), try again later",
+          {
+            cause: error,
+          },
+        );
+      });
     verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
   } else {
     throw new Error("createAuthenticator: one of jwtSecret, jwksFile, jwksUrl is required");
@@ -61,6 +84,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       try {
         ({ payload } = await verify(token));
       } catch (error) {
+        if (error instanceof AuthError) throw error;
         throw new AuthError("unauthenticated", `${PREFIX}: ${reasonOf(error)}`);
       }
       const projectId = payload.project_id;
@@ -74,6 +98,15 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       return { subject: payload.sub ?? "", projectId, roles };
     },
   };
+}
+
+/** Errors of the key lookup that are about the token (its `kid`/`alg`), not the key source. */
+function isTokenKeyMismatch(error: unknown): boolean {
+  return (
+    error instanceof jose.errors.JWKSNoMatchingKey ||
+    error instanceof jose.errors.JWKSMultipleMatchingKeys ||
+    error instanceof jose.errors.JOSENotSupported
+  );
 }
 
 function reasonOf(error: unknown): string {

@@ -16,6 +16,10 @@ export interface Config {
   auth: AuthConfig;
   authIssuer: string | undefined;
   authAudience: string | undefined;
+  /** Tolerated clock skew for a token's `exp` and `nbf`, in seconds. */
+  authClockToleranceSeconds: number;
+  /** Least time between two refetches of AUTH_JWKS_URL on an unknown `kid`, in seconds. */
+  authJwksCooldownSeconds: number;
   /** The project the development token is minted for. */
   demoProjectId: string;
   maxCheckItems: number;
@@ -115,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     auth,
     authIssuer: text(env, "AUTH_ISSUER"),
     authAudience: text(env, "AUTH_AUDIENCE"),
+    authClockToleranceSeconds: integer(env, "AUTH_CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
+    authJwksCooldownSeconds: integer(env, "AUTH_JWKS_COOLDOWN_SECONDS", 30, 0, 3600),
     demoProjectId,
     maxCheckItems: integer(env, "MAX_CHECK_ITEMS", 100, 1, 10_000),
     maxVolumes: integer(env, "MAX_VOLUMES", 64, 1, 1024),

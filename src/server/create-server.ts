@@ -47,15 +47,27 @@ const HEALTH_SERVICES = ["", ResourceService.typeName] as const;
 async function createAuth(
   auth: AuthConfig,
   config: Config,
+  logger: Logger,
 ): Promise<{ authenticator: Authenticator; devSecret?: string }> {
-  const common = { issuer: config.authIssuer, audience: config.authAudience };
+  const common = {
+    issuer: config.authIssuer,
+    audience: config.authAudience,
+    clockToleranceSeconds: config.authClockToleranceSeconds,
+    jwksCooldownSeconds: config.authJwksCooldownSeconds,
+  };
   switch (auth.mode) {
     case "hs256":
       return { authenticator: createAuthenticator({ ...common, jwtSecret: auth.secret }) };
     case "jwks-file":
       return { authenticator: createAuthenticator({ ...common, jwksFile: auth.file }) };
     case "jwks-url":
-      return { authenticator: createAuthenticator({ ...common, jwksUrl: auth.url }) };
+      return {
+        authenticator: createAuthenticator({
+          ...common,
+          jwksUrl: auth.url,
+          onKeySourceError: (err) => logger.warn({ err, jwks_url: auth.url }, "JWKS URL unreachable: calls get 503"),
+        }),
+      };
     case "dev": {
       const devSecret = loadOrCreateDevSecret(auth.secretFile);
       return { authenticator: createAuthenticator({ ...common, jwtSecret: devSecret }), devSecret };
@@ -73,7 +85,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const counts = await importInventoryFile(store, config.inventoryFile);
       logger.info({ file: config.inventoryFile, ...counts }, "inventory imported");
     }
-    const { authenticator, devSecret } = await createAuth(config.auth, config);
+    const { authenticator, devSecret } = await createAuth(config.auth, config, logger);
     let devToken: string | undefined;
     if (devSecret !== undefined) {
       devToken = await mintToken({
