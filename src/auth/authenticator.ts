@@ -29,6 +29,8 @@ export interface Authenticator {
 }
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+/** `typ` values accepted when a token carries one (RFC 7519 "JWT", RFC 9068 "at+jwt"). */
+const ACCEPTED_TYP = new Set(["jwt", "at+jwt"]);
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const PREFIX = "Incorrect IAM authentication information";
 
@@ -49,7 +51,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const key = new TextEncoder().encode(options.jwtSecret);
     verify = (token) => jose.jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
   } else if (options.jwksFile) {
-    const keys = jose.createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, "utf8")) as jose.JSONWebKeySet);
+    const keys = jose.createLocalJWKSet(readJwksFile(options.jwksFile));
     verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
   } else if (options.jwksUrl) {
     const remote = jose.createRemoteJWKSet(new URL(options.jwksUrl), {
@@ -81,11 +83,17 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         throw new AuthError("unauthenticated", `${PREFIX}: the token is malformed`);
       }
       let payload: jose.JWTPayload;
+      let header: jose.JWTHeaderParameters;
       try {
-        ({ payload } = await verify(token));
+        ({ payload, protectedHeader: header } = await verify(token));
       } catch (error) {
         if (error instanceof AuthError) throw error;
         throw new AuthError("unauthenticated", `${PREFIX}: ${reasonOf(error)}`);
+      }
+      // Explicit typing (RFC 8725 3.11): another kind of JWT (logout, DPoP proof, SET) is not a token.
+      const typ: unknown = header.typ;
+      if (typ !== undefined && (typeof typ !== "string" || !ACCEPTED_TYP.has(normalizeTyp(typ)))) {
+        throw new AuthError("unauthenticated", `${PREFIX}: the token's typ header is not JWT`);
       }
       const projectId = payload.project_id;
       const roles = payload.roles ?? [];
@@ -95,9 +103,29 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === "string")) {
         throw new AuthError("unauthenticated", `${PREFIX}: the roles claim must be an array of strings`);
       }
+      if (payload.sub !== undefined && typeof payload.sub !== "string") {
+        throw new AuthError("unauthenticated", `${PREFIX}: the sub claim must be a string`);
+      }
       return { subject: payload.sub ?? "", projectId, roles };
     },
   };
+}
+
+function readJwksFile(file: string): jose.JSONWebKeySet {
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`AUTH_JWKS_FILE: cannot read a JSON key set from ${file}: ${(error as Error).message}`);
+  }
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new Error(`AUTH_JWKS_FILE: ${file} is not a JWKS ({"keys": [...]}) with at least one key`);
+  }
+  if (keys.some((k) => typeof k !== "object" || k === null || "d" in k || "k" in k)) {
+    throw new Error(`AUTH_JWKS_FILE: ${file} must hold public keys only (no "d" or "k" members)`);
+  }
+  return jwks as jose.JSONWebKeySet;
 }
 
 /** Errors of the key lookup that are about the token (its `kid`/`alg`), not the key source. */
@@ -109,10 +137,19 @@ function isTokenKeyMismatch(error: unknown): boolean {
   );
 }
 
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith("application/") ? lower.slice("application/".length) : lower;
+}
+
 function reasonOf(error: unknown): string {
   if (error instanceof jose.errors.JWTExpired) return "the token has expired";
   if (error instanceof jose.errors.JWSSignatureVerificationFailed) return "the token signature is invalid";
-  if (error instanceof jose.errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is invalid`;
+  if (error instanceof jose.errors.JWTClaimValidationFailed) {
+    if (error.reason === "missing") return `the token has no ${error.claim} claim`;
+    if (error.claim === "nbf") return "the token is not valid yet";
+    return `the token's ${error.claim} claim is invalid`;
+  }
   if (error instanceof jose.errors.JOSEAlgNotAllowed) return "the token's algorithm is not allowed";
   if (error instanceof jose.errors.JWKSNoMatchingKey) return "no key matches the token";
   if (error instanceof jose.errors.JOSEError) return `the token is invalid (${error.code})`;
