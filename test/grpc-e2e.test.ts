@@ -1,3 +1,4 @@
+import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
@@ -76,5 +77,38 @@ describe("CheckRestorable over gRPC (grpc-js client)", () => {
     expect(res.restorable.map((r) => [r.resourceId, r.errorCode])).toEqual(
       entries.map((e) => [e.request.target.resource_id, e.expected.error_code]),
     );
+  });
+});
+
+describe("deadlines", () => {
+  const request = () => toRequest(demoCases.restore.map((c) => c.request));
+
+  it.each([
+    ["an already-expired deadline", -1000],
+    ["a 1 ms deadline", 1],
+  ])("%s gets DEADLINE_EXCEEDED, not a hang", async (_name, offsetMs) => {
+    const deadline = new Date(Date.now() + offsetMs);
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+      const md = new grpc.Metadata();
+      md.set("x-auth-token", token);
+      client.makeUnaryRequest(
+        PATH,
+        (m: unknown) => Buffer.from(toBinary(CheckRestorableRequestSchema, m as never)),
+        (b: Buffer) => b,
+        create(CheckRestorableRequestSchema, request()),
+        md,
+        { deadline },
+        (e) => resolve(e),
+      );
+    });
+    expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+  });
+
+  it("the server keeps answering after calls that ran out of time", async () => {
+    const res = await callUnary(client, PATH, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request(), {
+      token,
+      deadlineMs: 10_000,
+    });
+    expect(res.restorable).toHaveLength(demoCases.restore.length);
   });
 });
