@@ -91,6 +91,7 @@ export function createGateway(options: GatewayOptions): Router {
     },
     rawBody,
     async (req: Request, res: Response, next: NextFunction) => {
+      let ctx: ReturnType<typeof createHandlerContext> | undefined;
       try {
         const projectId = String(req.params.project_id);
         const providerId = String(req.params.provider_id);
@@ -106,7 +107,7 @@ export function createGateway(options: GatewayOptions): Router {
           url: req.originalUrl,
           requestHeader: headers,
         };
-        const ctx = createHandlerContext({
+        ctx = createHandlerContext({
           ...init,
           method: ResourceService.method.checkRestorable,
           requestSignal: abortSignalOf(res),
@@ -119,8 +120,8 @@ export function createGateway(options: GatewayOptions): Router {
           const actionCtx = createHandlerContext({
             ...init,
             method: action.method,
-            requestSignal: ctx.signal,
-            contextValues: ctx.values,
+            requestSignal: ctx!.signal,
+            contextValues: ctx!.values,
           });
           const response = await impl[action.method.localName]!(request, actionCtx);
           const message = create(action.method.output as DescMessage, response as never);
@@ -129,6 +130,9 @@ export function createGateway(options: GatewayOptions): Router {
         res.status(200).json(json);
       } catch (error) {
         next(error);
+      } finally {
+        // Ends the context: clears its deadline timer (connect's handlers do the same).
+        ctx?.abort();
       }
     },
   );

@@ -103,10 +103,13 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       } catch (error) {
         result = Promise.reject(error);
       }
-      result.then(
-        (res) => finish(null, create(method.output as DescMessage, res as never)),
-        (error: unknown) => finish(error),
-      );
+      result
+        .then(
+          (res) => finish(null, create(method.output as DescMessage, res as never)),
+          (error: unknown) => finish(error),
+        )
+        // Ends the context: clears its deadline timer (connect's handlers do the same).
+        .finally(() => ctx.abort());
     };
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);

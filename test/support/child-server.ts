@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,16 +21,17 @@ export interface ChildServer {
 
 /**
  * Runs the real service as its own process (`node --import tsx src/server/main.ts`) on
- * ports 0, with a temporary SQLite file and the demo inventory; reads its ports from the
- * "listening" log line.
+ * free ports, with a temporary SQLite file and the demo inventory; resolves once /readyz
+ * answers 200.
  */
 export async function startChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
   const dir = mkdtempSync(join(tmpdir(), "restorability-child-"));
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     env: {
       ...process.env,
-      HTTP_PORT: "0",
-      GRPC_PORT: "0",
+      HTTP_PORT: String(httpPort),
+      GRPC_PORT: String(grpcPort),
       HOST: "127.0.0.1",
       DATABASE_URL: join(dir, "child.db"),
       INVENTORY_FILE: DEMO_INVENTORY,
@@ -46,25 +48,22 @@ export async function startChildServer(env: Record<string, string> = {}): Promis
   child.stderr!.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
-  const ports = await new Promise<{ http: number; grpc: number }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry.msg === "restorability service listening") {
-          resolve({ http: Number(entry.http_port), grpc: Number(entry.grpc_port) });
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not a log line
+    }
   });
+  const failed = exited.then((code) => {
+    throw new Error(`server exited (${code}) before it was ready: ${stderr}`);
+  });
+  failed.catch(() => undefined); // only the race below cares
+  await Promise.race([waitReady(httpPort), failed]);
   return {
     child,
-    httpPort: ports.http,
-    grpcPort: ports.grpc,
+    httpPort,
+    grpcPort,
     logs,
     exited,
     async kill() {
@@ -72,4 +71,28 @@ export async function startChildServer(env: Record<string, string> = {}): Promis
       await exited;
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server on port ${port} not ready in 60 s`);
 }
