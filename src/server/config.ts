@@ -12,6 +12,12 @@ export interface Config {
   httpPort: number;
   grpcPort: number;
   database: DatabaseConfig;
+  /** PostgreSQL: longest wait for a connection before a call fails with 503 (DB_CONNECT_TIMEOUT_MS). */
+  dbConnectTimeoutMs: number;
+  /** PostgreSQL: longest time one statement may take before a call fails with 503 (DB_QUERY_TIMEOUT_MS). */
+  dbQueryTimeoutMs: number;
+  /** PostgreSQL: most pooled connections per instance (DB_POOL_MAX). */
+  dbPoolMax: number;
   inventoryFile: string | undefined;
   auth: AuthConfig;
   authIssuer: string | undefined;
@@ -27,6 +33,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Server-side maximum time for one request, on both ports. */
   requestTimeoutMs: number;
+  /** HTTP: time allowed to receive a request's headers (slow-loris protection). */
+  headersTimeoutMs: number;
   /** Requests in flight above which new ones get 503 CSBS.9998 at once. */
   maxConcurrentRequests: number;
   shutdownTimeoutMs: number;
@@ -115,6 +123,9 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: integer(env, "HTTP_PORT", 8080, 0, 65535),
     grpcPort: integer(env, "GRPC_PORT", 50051, 0, 65535),
     database: parseDatabaseUrl(text(env, "DATABASE_URL") ?? "data/restorability.db"),
+    dbConnectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 2000, 100, 60_000),
+    dbQueryTimeoutMs: integer(env, "DB_QUERY_TIMEOUT_MS", 5000, 100, 600_000),
+    dbPoolMax: integer(env, "DB_POOL_MAX", 10, 1, 1000),
     inventoryFile: text(env, "INVENTORY_FILE"),
     auth,
     authIssuer: text(env, "AUTH_ISSUER"),
@@ -126,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxVolumes: integer(env, "MAX_VOLUMES", 64, 1, 1024),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 10_000, 1, 600_000),
+    headersTimeoutMs: integer(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
     maxConcurrentRequests: integer(env, "MAX_CONCURRENT_REQUESTS", 512, 1, 1_000_000),
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     metricsToken: text(env, "METRICS_TOKEN"),

@@ -4,6 +4,10 @@ import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { type Logger, pino } from "pino";
+import {
+  file_csbs_admin_v1_inventory_service,
+  InventoryService,
+} from "../../gen/csbs/admin/v1/inventory_service_pb.js";
 import { file_csbs_v1_resource_service, ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
 import { type Authenticator, createAuthenticator } from "../auth/authenticator.js";
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
@@ -11,6 +15,7 @@ import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
 import { createCallGuard } from "../service/call-guard.js";
 import { viewError } from "../service/csbs-error.js";
+import { createInventoryService } from "../service/inventory-service.js";
 import { createResourceService } from "../service/resource-service.js";
 import { createStore } from "../store/create-store.js";
 import { importInventoryFile } from "../store/import-inventory.js";
@@ -42,7 +47,7 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-const HEALTH_SERVICES = ["", ResourceService.typeName] as const;
+const HEALTH_SERVICES = ["", ResourceService.typeName, InventoryService.typeName] as const;
 
 async function createAuth(
   auth: AuthConfig,
@@ -79,7 +84,13 @@ async function createAuth(
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const telemetry = createTelemetry(logger);
-  const store = await createStore(config.database, { onQuery: telemetry.observeQuery });
+  const store = await createStore(config.database, {
+    onQuery: telemetry.observeQuery,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    poolMax: config.dbPoolMax,
+    onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
+  });
   try {
     if (config.inventoryFile) {
       const counts = await importInventoryFile(store, config.inventoryFile);
@@ -114,6 +125,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       limits: { maxItems: config.maxCheckItems, maxVolumes: config.maxVolumes },
       onVerdict: telemetry.observeVerdict,
     });
+    const inventoryService = createInventoryService({ store, guard });
 
     // gRPC port: the ServiceImpl on a grpc-js Server, with health and reflection.
     const grpcServer = new grpc.Server({
@@ -132,9 +144,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         error: r.error,
       });
     addConnectService(grpcServer, { desc: ResourceService, impl: service }, { onFinished });
+    addConnectService(grpcServer, { desc: InventoryService, impl: inventoryService }, { onFinished });
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
     health.addToServer(grpcServer);
-    addReflection(grpcServer, [file_csbs_v1_resource_service]);
+    addReflection(grpcServer, [file_csbs_v1_resource_service, file_csbs_admin_v1_inventory_service]);
 
     let draining = false;
     const monitor = createStoreMonitor(store, {
@@ -161,6 +174,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger,
       connectRoutes: (router) => {
         router.service(ResourceService, service);
+        router.service(InventoryService, inventoryService);
       },
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -169,9 +183,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const httpServer = http.createServer(
       {
-        // Slow-loris protection: headers and whole requests must arrive in bounded time.
-        headersTimeout: 10_000,
-        requestTimeout: Math.max(config.requestTimeoutMs, 10_000) + 5_000,
+        // Slow-loris protection: headers and whole requests must arrive in bounded time,
+        // checked every second (Node's default interval is 30 s).
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs) + 5_000,
+        connectionsCheckingInterval: 1_000,
         keepAliveTimeout: 5_000,
       },
       app,
