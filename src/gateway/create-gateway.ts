@@ -44,7 +44,7 @@ function pickAction(body: unknown): Action {
     throw new JsonShapeError("body", `must be an object with ${ACTION_KEYS}`);
   }
   const keys = Object.keys(body);
-  const unknown = keys.find((k) => !(k in ACTIONS));
+  const unknown = keys.find((k) => !Object.hasOwn(ACTIONS, k));
   if (unknown !== undefined) throw new JsonShapeError(unknown, `unknown field "${unknown}"; expected ${ACTION_KEYS}`);
   if (keys.length !== 1) throw new JsonShapeError("body", `must have exactly one of ${ACTION_KEYS}`);
   return ACTIONS[keys[0]!]!;
