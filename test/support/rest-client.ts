@@ -37,7 +37,10 @@ export function httpRequest(baseUrl: string, path: string, options: HttpOptions 
         method: options.method ?? "POST",
         agent: false,
         headers: {
-          ...(body !== undefined ? { "content-length": Buffer.byteLength(body) } : {}),
+          // A body gets a Content-Length unless the caller asks for chunked transfer.
+          ...(body !== undefined && options.headers?.["transfer-encoding"] === undefined
+            ? { "content-length": Buffer.byteLength(body) }
+            : {}),
           ...options.headers,
         },
       },
