@@ -106,7 +106,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (payload.sub !== undefined && typeof payload.sub !== "string") {
         throw new AuthError("unauthenticated", `${PREFIX}: the sub claim must be a string`);
       }
-      return { subject: payload.sub ?? "", projectId, roles };
+      return { subject: payload.sub ?? "", projectId, roles, expiresAt: (payload.exp ?? 0) * 1000 };
     },
   };
 }

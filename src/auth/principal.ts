@@ -4,6 +4,8 @@ export interface Principal {
   /** The one project the token is scoped to. */
   projectId: string;
   roles: ReadonlyArray<string>;
+  /** When the token expires (ms since the epoch). */
+  expiresAt: number;
 }
 
 /** The role that may write the inventory. */

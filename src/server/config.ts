@@ -26,6 +26,10 @@ export interface Config {
   authClockToleranceSeconds: number;
   /** Least time between two refetches of AUTH_JWKS_URL on an unknown `kid`, in seconds. */
   authJwksCooldownSeconds: number;
+  /** Verified tokens remembered (0: verify every call). */
+  authCacheSize: number;
+  /** Longest time a verified token is trusted without verifying it again, in seconds. */
+  authCacheTtlSeconds: number;
   /** The project the development token is minted for. */
   demoProjectId: string;
   maxCheckItems: number;
@@ -132,6 +136,8 @@ export function loadConfig(env: Env = process.env): Config {
     authAudience: text(env, "AUTH_AUDIENCE"),
     authClockToleranceSeconds: integer(env, "AUTH_CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     authJwksCooldownSeconds: integer(env, "AUTH_JWKS_COOLDOWN_SECONDS", 30, 0, 3600),
+    authCacheSize: integer(env, "AUTH_CACHE_SIZE", 10_000, 0, 10_000_000),
+    authCacheTtlSeconds: integer(env, "AUTH_CACHE_TTL_SECONDS", 60, 1, 3600),
     demoProjectId,
     maxCheckItems: integer(env, "MAX_CHECK_ITEMS", 100, 1, 10_000),
     maxVolumes: integer(env, "MAX_VOLUMES", 64, 1, 1024),

@@ -13,6 +13,7 @@ import { type Authenticator, createAuthenticator } from "../auth/authenticator.j
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
+import { cacheVerifiedTokens } from "../auth/token-cache.js";
 import { createCallGuard } from "../service/call-guard.js";
 import { viewError } from "../service/csbs-error.js";
 import { createInventoryService } from "../service/inventory-service.js";
@@ -96,7 +97,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const counts = await importInventoryFile(store, config.inventoryFile);
       logger.info({ file: config.inventoryFile, ...counts }, "inventory imported");
     }
-    const { authenticator, devSecret } = await createAuth(config.auth, config, logger);
+    const auth = await createAuth(config.auth, config, logger);
+    const { devSecret } = auth;
+    const authenticator = cacheVerifiedTokens(auth.authenticator, {
+      max: config.authCacheSize,
+      ttlMs: config.authCacheTtlSeconds * 1000,
+    });
     let devToken: string | undefined;
     if (devSecret !== undefined) {
       devToken = await mintToken({
