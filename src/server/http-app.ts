@@ -82,6 +82,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     expressConnectMiddleware({
       routes: options.connectRoutes,
       readMaxBytes: options.maxBodyBytes,
+      // Same JSON as the gateway: snake_case, and a `false` or "" never vanishes.
+      jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
       maxTimeoutMs: options.requestTimeoutMs,
       interceptors: [telemetry.connectInterceptor],
     }),
