@@ -108,7 +108,12 @@ const TRANSPORTS: TransportCase[] = [
   },
   {
     name: "gRPC, gRPC port (grpc-js host)",
-    make: () => createGrpcTransport({ baseUrl: `http://${ts.grpcAddress}`, interceptors: [withToken(() => token)] }),
+    make: () =>
+      createGrpcTransport({
+        baseUrl: `http://${ts.grpcAddress}`,
+        idleConnectionTimeoutMs: 100,
+        interceptors: [withToken(() => token)],
+      }),
   },
 ];
 
@@ -174,7 +179,7 @@ describe("without a token", () => {
   it.each([
     ["Connect", () => createConnectTransport({ baseUrl: ts.httpUrl, httpVersion: "1.1" })],
     ["gRPC-Web", () => createGrpcWebTransport({ baseUrl: ts.httpUrl, httpVersion: "1.1" })],
-    ["gRPC", () => createGrpcTransport({ baseUrl: `http://${ts.grpcAddress}` })],
+    ["gRPC", () => createGrpcTransport({ baseUrl: `http://${ts.grpcAddress}`, idleConnectionTimeoutMs: 100 })],
   ])("%s: Unauthenticated with ErrorInfo APIGW.0301", async (_name, make) => {
     const client = createClient(ResourceService, make());
     const err = await connectErrorOf(client.checkRestorable(restoreRequest([demoCases.restore[0]!])));
