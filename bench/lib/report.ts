@@ -1,0 +1,346 @@
+/** Results: the JSON record of a bench run, its summary, and the Markdown table in BENCHMARKS.md. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { fmt, fmtSpread, type Spread, spread } from "./stats.js";
+
+/** One measured run of one scenario. Latencies in ms; rssMb is the server's peak during the run. */
+export interface RunRecord {
+  tool: string;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** Server-side time per request (timing hook: request in → response written). */
+  serverP50Ms: number;
+  serverP99Ms: number;
+  /** Server process CPU time per request (all threads). */
+  serverCpuMsPerRequest: number;
+  /** Server CPU time ÷ wall time (1 = one core busy). */
+  serverCpuShare: number;
+  loadgenCpuShare: number;
+  loadgenCpuMsPerRequest: number;
+  rssMb: number;
+}
+
+export interface ScenarioResult {
+  id: string;
+  group: string;
+  title: string;
+  entries: number;
+  concurrency: number;
+  runs: RunRecord[];
+}
+
+export interface BenchResults {
+  date: string;
+  mode: "full" | "smoke";
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGb: number;
+    node: string;
+    platform: string;
+    commit: string;
+    pinned: boolean;
+  };
+  conditions: {
+    runs: number;
+    secondsPerRun: number;
+    warmupSeconds: number;
+    loadavgBefore: number[];
+    loadavgAfter: number[];
+    httpLoadgen: string;
+    grpcLoadgen: string;
+    httpConnections: number;
+    grpcConnections: number;
+    grpcStreamsPerConnection: number;
+    sizes: { small: number; large: number };
+    totalSeconds: number;
+  };
+  scenarios: ScenarioResult[];
+  import: {
+    items: number;
+    servers: number;
+    volumes: number;
+    importSeconds: number;
+    importCpuSeconds: number;
+    generateSeconds: number;
+    measuredAt?: string;
+    cached?: boolean;
+  };
+  startup: Record<"large" | "small", { items: number; readyMs: number[]; rssMb: number[] }>;
+  calibration: { tool: string; scenario: string; record: RunRecord }[];
+  postgres?:
+    | { skipped: string }
+    | { items: number; importSeconds: number; rows: { instances: number; runs: RunRecord[] }[] };
+}
+
+interface Goal {
+  name: string;
+  value: Spread;
+  unit: string;
+  target: string;
+  met: boolean;
+  note: string;
+}
+
+export interface Summary {
+  scenarios: Record<string, Record<string, Spread>>;
+  goals: Goal[];
+  batch: { entries: number; serverP50PerEntryMs: Spread; cpuPerEntryMs: Spread; entriesPerSecond: Spread }[];
+}
+
+const FIELDS = [
+  "rps",
+  "p50Ms",
+  "p99Ms",
+  "serverP50Ms",
+  "serverP99Ms",
+  "serverCpuMsPerRequest",
+  "rssMb",
+  "loadgenCpuShare",
+  "serverCpuShare",
+] as const;
+
+function byId(results: BenchResults, id: string): ScenarioResult | undefined {
+  return results.scenarios.find((s) => s.id === id);
+}
+
+/** Per-round ratio a/b of a field (paired: both measured in the same round). */
+function pairedRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined, field: keyof RunRecord): Spread {
+  if (!a || !b) return spread([]);
+  return spread(a.runs.map((r, i) => (r[field] as number) / ((b.runs[i]?.[field] as number) ?? Number.NaN)));
+}
+
+export function summarize(results: BenchResults): Summary {
+  const scenarios: Summary["scenarios"] = {};
+  for (const s of results.scenarios) {
+    scenarios[s.id] = Object.fromEntries(FIELDS.map((f) => [f, spread(s.runs.map((r) => r[f]))]));
+  }
+  const { small, large } = results.conditions.sizes;
+  const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+  const S = label(small);
+  const L = label(large);
+  const smoke = results.mode === "smoke";
+  const goals: Goal[] = [];
+  const goal = (name: string, value: Spread, unit: string, target: string, ok: (v: number) => boolean, note = "") =>
+    goals.push({ name, value, unit, target, met: ok(value.median), note: smoke ? "smoke run: not meaningful" : note });
+
+  for (const kind of ["restorable", "failing"]) {
+    goal(
+      `REST gateway ÷ REST ceiling, requests/s, ${kind}`,
+      pairedRatio(byId(results, `gateway-${kind}`), byId(results, "rest-ceiling"), "rps"),
+      "×",
+      "≥ 0.70",
+      (v) => v >= 0.7,
+    );
+  }
+  for (const kind of ["restorable", "failing"]) {
+    goal(
+      `gRPC ÷ gRPC ceiling, requests/s, ${kind}`,
+      pairedRatio(byId(results, `grpc-${kind}`), byId(results, "grpc-ceiling"), "rps"),
+      "×",
+      "≥ 0.70",
+      (v) => v >= 0.7,
+    );
+  }
+  goal(
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (server time)`,
+    pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "serverP50Ms"),
+    "×",
+    "≤ 1.3",
+    (v) => v <= 1.3,
+  );
+  goal(
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (client latency)`,
+    pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "p50Ms"),
+    "×",
+    "≤ 1.3",
+    (v) => v <= 1.3,
+  );
+  goal(
+    `100-entry batch at ${L} items, server p99 (concurrency 1)`,
+    spread(byId(results, `inv${L}-batch100-c1`)?.runs.map((r) => r.serverP99Ms) ?? []),
+    "ms",
+    "≤ 10",
+    (v) => v <= 10,
+  );
+  goal(
+    `start-up to ready on the ${L}-item database`,
+    spread(results.startup.large.readyMs),
+    "ms",
+    "≤ 1000",
+    (v) => v <= 1000,
+  );
+  goal(
+    `import ${L} checkpoint items`,
+    spread([results.import.importSeconds]),
+    "s",
+    "≤ 60",
+    (v) => v <= 60,
+    results.import.cached ? `cached database, imported ${results.import.measuredAt}` : "",
+  );
+  const saturated = results.scenarios.filter((s) => s.concurrency > 1 && !s.id.includes("ceiling"));
+  goal(
+    "service RSS at saturation (peak over all saturated scenarios; median over rounds)",
+    spread(
+      Array.from({ length: results.conditions.runs }, (_, i) =>
+        Math.max(...saturated.map((s) => s.runs[i]?.rssMb ?? 0)),
+      ),
+    ),
+    "MB",
+    "≤ 150",
+    (v) => v <= 150,
+  );
+
+  const batch = [1, 10, 100].map((entries) => {
+    const c1 = byId(results, `inv${S}-batch${entries}-c1`);
+    const sat = byId(results, `inv${S}-batch${entries}-sat`);
+    return {
+      entries,
+      serverP50PerEntryMs: spread(c1?.runs.map((r) => r.serverP50Ms / entries) ?? []),
+      cpuPerEntryMs: spread(sat?.runs.map((r) => r.serverCpuMsPerRequest / entries) ?? []),
+      entriesPerSecond: spread(sat?.runs.map((r) => r.rps * entries) ?? []),
+    };
+  });
+  const falls = batch.every(
+    (b, i) => i === 0 || b.serverP50PerEntryMs.median < batch[i - 1]!.serverP50PerEntryMs.median,
+  );
+  goals.push({
+    name: "server time per entry falls as batches grow (1 → 10 → 100, concurrency 1)",
+    value: batch.at(-1)!.serverP50PerEntryMs,
+    unit: "ms/entry at 100",
+    target: "falls",
+    met: falls,
+    note: smoke
+      ? "smoke run: not meaningful"
+      : batch.map((b) => `${b.entries}: ${fmt(b.serverP50PerEntryMs.median)}`).join(", "),
+  });
+  return { scenarios, goals, batch };
+}
+
+const cell = (s: Spread | undefined) => (s ? fmtSpread(s) : "–");
+
+export function renderMarkdown(results: BenchResults, summary: Summary): string {
+  const m = results.machine;
+  const c = results.conditions;
+  const lines: string[] = [];
+  lines.push(
+    `Run of ${results.date.slice(0, 16).replace("T", " ")} UTC (${results.mode}), commit ${m.commit}: ${m.cpuModel}, ${m.cores} cores, ` +
+      `${m.memoryGb} GB, Node ${m.node}, ${m.platform}. ${m.pinned ? "Server(s) pinned to core 0, load generator to core 1 (taskset)." : "Not pinned (no taskset)."} ` +
+      `${c.runs} round(s) × ${c.secondsPerRun} s per scenario after ${c.warmupSeconds} s warm-up, rounds interleaved; medians with (min–max). ` +
+      `HTTP load: ${c.httpLoadgen} (${c.httpConnections} connections); gRPC load: ${c.grpcLoadgen} (${c.grpcConnections} connections × ${c.grpcStreamsPerConnection} streams). ` +
+      `Load average before/after: ${c.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${c.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}. ` +
+      `Whole run: ${Math.round(c.totalSeconds)} s.`,
+  );
+  lines.push("");
+  lines.push("### Goals");
+  lines.push("");
+  lines.push("| goal | measured | target | met |");
+  lines.push("|---|---|---|---|");
+  for (const g of summary.goals) {
+    lines.push(
+      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${g.target} | ${g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
+    );
+  }
+  lines.push("");
+  lines.push("### Scenarios");
+  lines.push("");
+  lines.push(
+    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB | load gen CPU |",
+  );
+  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (const s of results.scenarios) {
+    const x = summary.scenarios[s.id]!;
+    lines.push(
+      `| \`${s.id}\` ${s.title} | ${s.entries} × ${s.concurrency} | ${cell(x.rps)} | ${cell(x.p50Ms)} | ${cell(x.p99Ms)} | ` +
+        `${cell(x.serverP50Ms)} | ${cell(x.serverP99Ms)} | ${cell(x.serverCpuMsPerRequest)} | ${cell(x.rssMb)} | ` +
+        `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% |`,
+    );
+  }
+  lines.push("");
+  lines.push(`### Batch size (REST gateway, ${results.conditions.sizes.small} items)`);
+  lines.push("");
+  lines.push(
+    "| entries | server p50 per entry, concurrency 1 (ms) | server CPU per entry, saturated (ms) | entries/s, saturated |",
+  );
+  lines.push("|---|---|---|---|");
+  for (const b of summary.batch) {
+    lines.push(
+      `| ${b.entries} | ${cell(b.serverP50PerEntryMs)} | ${cell(b.cpuPerEntryMs)} | ${cell(b.entriesPerSecond)} |`,
+    );
+  }
+  lines.push("");
+  lines.push("### Start-up and import");
+  lines.push("");
+  const st = results.startup;
+  const imp = results.import;
+  lines.push("| what | measured |");
+  lines.push("|---|---|");
+  lines.push(
+    `| start-up to ready (spawn → GET /readyz 200), ${st.large.items.toLocaleString("en-US")}-item DB | ${cell(spread(st.large.readyMs))} ms, RSS when ready ${cell(spread(st.large.rssMb))} MB |`,
+  );
+  lines.push(
+    `| start-up to ready, ${st.small.items.toLocaleString("en-US")}-item DB | ${cell(spread(st.small.readyMs))} ms, RSS when ready ${cell(spread(st.small.rssMb))} MB |`,
+  );
+  lines.push(
+    `| import ${imp.items.toLocaleString("en-US")} checkpoint items (+ ${imp.servers.toLocaleString("en-US")} servers, ${imp.volumes.toLocaleString("en-US")} volumes; JSON.parse + validation + write, in files of ${(imp as { chunkItems?: number }).chunkItems?.toLocaleString("en-US") ?? "?"} items) | ` +
+      `${fmt(imp.importSeconds)} s wall, ${fmt(imp.importCpuSeconds)} s CPU${imp.cached ? ` (cached database, measured ${imp.measuredAt})` : ""} |`,
+  );
+  if (results.calibration.length > 0) {
+    lines.push("");
+    lines.push("### Load generator cost (CPU of the load core per request)");
+    lines.push("");
+    lines.push("| scenario | tool | req/s | load gen CPU | load gen CPU ms/req |");
+    lines.push("|---|---|---|---|---|");
+    for (const s of results.scenarios.filter((x) => x.group === "ceiling")) {
+      const x = summary.scenarios[s.id]!;
+      const r = s.runs;
+      lines.push(
+        `| \`${s.id}\` | ${r[0]?.tool} | ${cell(x.rps)} | ${fmt(x.loadgenCpuShare!.median * 100)}% | ${fmt(spread(r.map((y) => y.loadgenCpuMsPerRequest)).median)} |`,
+      );
+    }
+    for (const k of results.calibration) {
+      lines.push(
+        `| \`${k.scenario}\` | ${k.tool} | ${fmt(k.record.rps)} | ${fmt(k.record.loadgenCpuShare * 100)}% | ${fmt(k.record.loadgenCpuMsPerRequest)} |`,
+      );
+    }
+  }
+  lines.push("");
+  lines.push("### PostgreSQL: one vs two instances on one database");
+  lines.push("");
+  const pg = results.postgres;
+  if (!pg) lines.push("Not run (--no-pg).");
+  else if ("skipped" in pg) lines.push(`Skipped: ${pg.skipped}.`);
+  else {
+    lines.push(
+      `REST gateway, 1 entry, ${pg.items.toLocaleString("en-US")} items (imported in ${fmt(pg.importSeconds)} s); ` +
+        "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out.",
+    );
+    lines.push("");
+    lines.push("| instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) |");
+    lines.push("|---|---|---|---|---|");
+    for (const row of pg.rows) {
+      const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => r[k] as number)));
+      lines.push(`| ${row.instances} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} |`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export const BEGIN = "<!-- bench:results:begin (written by npm run bench) -->";
+export const END = "<!-- bench:results:end -->";
+
+/** Replaces the generated part of BENCHMARKS.md (between the markers), keeping the rest. */
+export function updateBenchmarksMd(path: string, markdown: string): void {
+  const block = `${BEGIN}\n${markdown}${END}`;
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n\n";
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next =
+    start >= 0 && end > start
+      ? current.slice(0, start) + block + current.slice(end + END.length)
+      : `${current.trimEnd()}\n\n## Latest results\n\n${block}\n`;
+  writeFileSync(path, next);
+}
