@@ -15,7 +15,11 @@ if (files.length === 0) {
 let code = 0;
 try {
   const config = loadConfig();
-  const store = await createStore(config.database);
+  const store = await createStore(config.database, {
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    poolMax: 2,
+  });
   try {
     for (const file of files) {
       try {
