@@ -14,6 +14,7 @@ import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
 import { cacheVerifiedTokens } from "../auth/token-cache.js";
+import { createOpenApiDocument } from "../gateway/openapi.js";
 import { createCallGuard } from "../service/call-guard.js";
 import { viewError } from "../service/csbs-error.js";
 import { createInventoryService } from "../service/inventory-service.js";
@@ -186,6 +187,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       requestTimeoutMs: config.requestTimeoutMs,
       metricsToken: config.metricsToken,
       isReady: async () => !draining && (await monitor.probe()),
+      openApiDocument: createOpenApiDocument(config),
     });
     const httpServer = http.createServer(
       {

@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   metricsToken: string | undefined;
   /** Ready to serve: the store answers and the service is not draining. */
   isReady: () => Promise<boolean>;
+  /** The OpenAPI document of the REST path, served at GET /openapi.json. */
+  openApiDocument?: unknown;
 }
 
 const PROBES = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
@@ -63,6 +65,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  const openApi = options.openApiDocument === undefined ? undefined : JSON.stringify(options.openApiDocument);
+  if (openApi !== undefined) app.get("/openapi.json", (_req, res) => void res.type("application/json").send(openApi));
   app.get("/readyz", async (_req, res) => {
     const ready = await options.isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready" });

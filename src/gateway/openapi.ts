@@ -1,0 +1,385 @@
+import { CSBS_PROVIDER } from "../store/store.js";
+
+/** The configured limits the document states. */
+export interface OpenApiLimits {
+  /** Entries per request (MAX_CHECK_ITEMS). */
+  maxCheckItems: number;
+  /** Volume mappings per target (MAX_VOLUMES). */
+  maxVolumes: number;
+  /** Largest accepted body in bytes (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const PROJECT_ID_PATTERN = "^[A-Za-z0-9-]{1,64}$";
+const SERVER_TYPES = ["OS::Nova::Server", "OS::Ironic::BareMetalServer"];
+
+const uuid = (description: string): Json => ({ type: "string", pattern: UUID_PATTERN, description });
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+/** The whole-request errors of SPEC section 1: status, code, when, and an example message. */
+const ERRORS: ReadonlyArray<{ status: number; name: string; code: string; when: string; example: string }> = [
+  {
+    status: 400,
+    name: "BadRequest",
+    code: "CSBS.9001",
+    when:
+      "Malformed JSON, a wrong type, a missing or unknown field (the message names the field path or key), a non-UUID id, " +
+      "an empty or over-long list, duplicate backup_id or volume_id within one target, an invalid project_id in the path, " +
+      'a body with neither or both of check_restorable and check_protectable, or an unknown provider_id ("provider invalid").',
+    example: "check_restorable[2].target.volumes[0].volume_id: must be a UUID",
+  },
+  {
+    status: 401,
+    name: "Unauthorized",
+    code: "APIGW.0301",
+    when: "X-Auth-Token is missing, malformed, expired, or its signature is bad.",
+    example: "Incorrect IAM authentication information: the X-Auth-Token header is missing",
+  },
+  {
+    status: 403,
+    name: "Forbidden",
+    code: "APIGW.0302",
+    when: "The token is valid but not scoped to {project_id}, or lacks the role for the action.",
+    example: "the token is not scoped to project demo-project",
+  },
+  {
+    status: 404,
+    name: "NotFound",
+    code: "APIGW.0101",
+    when: "No such route or method.",
+    example: "The API does not exist or has not been published",
+  },
+  {
+    status: 413,
+    name: "PayloadTooLarge",
+    code: "CSBS.9001",
+    when: "The body is larger than the configured limit (MAX_BODY_BYTES).",
+    example: "body: request body is too large",
+  },
+  {
+    status: 415,
+    name: "UnsupportedMediaType",
+    code: "CSBS.9001",
+    when: "The body is not application/json (a missing Content-Type counts as not JSON).",
+    example: "Content-Type: must be application/json",
+  },
+  {
+    status: 500,
+    name: "InternalError",
+    code: "CSBS.9999",
+    when: "An unexpected failure; the details are only in the service log, keyed by request_id.",
+    example: "check resource failed",
+  },
+  {
+    status: 503,
+    name: "Unavailable",
+    code: "CSBS.9998",
+    when: "The store is unreachable, the service is shutting down, or it is overloaded.",
+    example: "the store is unreachable, try again later",
+  },
+];
+
+const SAMPLE_RESTORE = {
+  check_restorable: [
+    {
+      checkpoint_item_id: "8986ce68-3da7-4d29-9cc2-1921e9504975",
+      target: {
+        resource_type: "OS::Nova::Server",
+        resource_id: "5aa119a8-d25b-45a7-8d1b-88e127885635",
+        volumes: [
+          { backup_id: "7ea119a8-d25b-43a7-8d1b-88e12788513a", volume_id: "45baf976-c20a-4894-a7c3-c94b7376bf55" },
+        ],
+      },
+    },
+  ],
+};
+
+const REQUEST_ID_HEADER: Json = {
+  description:
+    "The request id: the caller's X-Request-Id when it was printable ASCII of at most 128 characters, else a generated UUID.",
+  schema: { type: "string", minLength: 1, maxLength: 128 },
+};
+
+/**
+ * The OpenAPI 3.1 document of the REST path of SPEC section 1: both actions, the 200
+ * response, every whole-request error with its flat body and code, the headers, and the
+ * configured limits. Served at `GET /openapi.json`.
+ */
+export function createOpenApiDocument(limits: OpenApiLimits): Json {
+  const errorResponses: Record<string, Json> = {};
+  const errorSchemas: Record<string, Json> = {};
+  for (const e of ERRORS) {
+    errorSchemas[`Error${e.status}`] = {
+      description: `The flat error body of HTTP ${e.status}.`,
+      allOf: [ref("ErrorBody"), { type: "object", properties: { error_code: { const: e.code } } }],
+    };
+    errorResponses[e.name] = {
+      description: `${e.code}: ${e.when}`,
+      headers: { "X-Request-Id": { $ref: "#/components/headers/XRequestId" } },
+      content: {
+        "application/json": {
+          schema: ref(`Error${e.status}`),
+          example: { error_code: e.code, error_msg: e.example, request_id: "6c1f0d7e-2b8a-4a53-9c0e-0f7b5e1d2a3c" },
+        },
+      },
+    };
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Restorability service: CSBS resource actions",
+      version: "1.0.0",
+      description:
+        'The Cloud Server Backup Service (CSBS) API "query resource restorability" and its sibling action ' +
+        "check_protectable, on one path; the top-level key of the body picks the action. Whole-request checks run " +
+        "in this order: route and method (404), content type (415), body size (413), token (401), project scope (403), " +
+        "then body, ids and provider (400). " +
+        `Limits: at most ${limits.maxCheckItems} entries per request (MAX_CHECK_ITEMS), at most ${limits.maxVolumes} ` +
+        `volume mappings per target (MAX_VOLUMES), a body of at most ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES). ` +
+        "The same service is also served over gRPC, gRPC-Web and the Connect protocol (csbs.v1.ResourceService).",
+    },
+    tags: [{ name: "resources", description: "Protectability and restorability checks" }],
+    paths: {
+      "/v1/{project_id}/providers/{provider_id}/resources/action": {
+        parameters: [
+          {
+            name: "project_id",
+            in: "path",
+            required: true,
+            description: "The project; the token must be scoped to it.",
+            schema: { type: "string", pattern: PROJECT_ID_PATTERN },
+          },
+          {
+            name: "provider_id",
+            in: "path",
+            required: true,
+            description: `The backup provider; the CSBS provider is ${CSBS_PROVIDER.id}.`,
+            schema: { type: "string", pattern: UUID_PATTERN },
+            example: CSBS_PROVIDER.id,
+          },
+          {
+            name: "X-Request-Id",
+            in: "header",
+            required: false,
+            description:
+              "Echoed in the X-Request-Id response header and in every error body when printable ASCII of at most " +
+              "128 characters; otherwise (or when absent) a generated id is used.",
+            schema: { type: "string" },
+          },
+        ],
+        post: {
+          tags: ["resources"],
+          operationId: "resourceAction",
+          summary: "Check whether resources can be restored (check_restorable) or protected (check_protectable)",
+          description:
+            "One entry per request entry in the response, in request order. A failed check is result false with the " +
+            "CSBS code and the filled-in message of the first rule that failed; a passing one has result true and " +
+            "empty error_code and error_msg. Every key is always present.",
+          security: [{ XAuthToken: [] }],
+          requestBody: {
+            required: true,
+            description: `application/json, at most ${limits.maxBodyBytes} bytes; exactly one of check_restorable or check_protectable.`,
+            content: {
+              "application/json": {
+                schema: { oneOf: [ref("CheckRestorableBody"), ref("CheckProtectableBody")] },
+                examples: {
+                  check_restorable: { summary: "The seed document's sample", value: SAMPLE_RESTORE },
+                  check_protectable: {
+                    summary: "Can this server be backed up?",
+                    value: {
+                      check_protectable: [
+                        { resource_id: "5aa119a8-d25b-45a7-8d1b-88e127885635", resource_type: "OS::Nova::Server" },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description: "The verdicts, one per request entry, in request order.",
+              headers: { "X-Request-Id": { $ref: "#/components/headers/XRequestId" } },
+              content: {
+                "application/json": {
+                  schema: { oneOf: [ref("CheckRestorableResponse"), ref("CheckProtectableResponse")] },
+                  examples: {
+                    restorable: {
+                      value: {
+                        restorable: [
+                          {
+                            resource_id: "5aa119a8-d25b-45a7-8d1b-88e127885635",
+                            resource_type: "OS::Nova::Server",
+                            result: true,
+                            error_code: "",
+                            error_msg: "",
+                          },
+                        ],
+                      },
+                    },
+                    not_restorable: {
+                      value: {
+                        restorable: [
+                          {
+                            resource_id: "5aa119a8-d25b-45a7-8d1b-88e127885635",
+                            resource_type: "OS::Nova::Server",
+                            result: false,
+                            error_code: "CSBS.3001",
+                            error_msg: "Checkpoint_item (8986ce68-3da7-4d29-9cc2-1921e9504975) is not found.",
+                          },
+                        ],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            ...Object.fromEntries(
+              ERRORS.map((e) => [String(e.status), { $ref: `#/components/responses/${e.name}` } as Json]),
+            ),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        XAuthToken: {
+          type: "apiKey",
+          in: "header",
+          name: "X-Auth-Token",
+          description:
+            "A JWT (claims sub, project_id, roles, exp) scoped to {project_id}. A check needs no role, only the scope.",
+        },
+      },
+      headers: { XRequestId: REQUEST_ID_HEADER },
+      responses: errorResponses,
+      schemas: {
+        CheckRestorableBody: {
+          type: "object",
+          required: ["check_restorable"],
+          additionalProperties: false,
+          properties: {
+            check_restorable: {
+              type: "array",
+              minItems: 1,
+              maxItems: limits.maxCheckItems,
+              items: ref("RestorableParam"),
+            },
+          },
+        },
+        RestorableParam: {
+          type: "object",
+          required: ["checkpoint_item_id", "target"],
+          additionalProperties: false,
+          properties: {
+            checkpoint_item_id: uuid("The checkpoint item (the backup of one server) to restore."),
+            target: ref("RestorableTarget"),
+          },
+        },
+        RestorableTarget: {
+          type: "object",
+          required: ["resource_id", "resource_type", "volumes"],
+          additionalProperties: false,
+          properties: {
+            resource_id: uuid("The target server."),
+            resource_type: {
+              type: "string",
+              minLength: 1,
+              examples: SERVER_TYPES,
+              description: `${SERVER_TYPES.join(" or ")}; any other value is a per-entry CSBS.6013, not a request error.`,
+            },
+            volumes: {
+              type: "array",
+              minItems: 1,
+              maxItems: limits.maxVolumes,
+              description:
+                "Which volume backup goes onto which attached volume; backup_id and volume_id are each unique within a target.",
+              items: ref("RestoreVolumeMapping"),
+            },
+          },
+        },
+        RestoreVolumeMapping: {
+          type: "object",
+          required: ["backup_id", "volume_id"],
+          additionalProperties: false,
+          properties: {
+            backup_id: uuid("A volume backup of the checkpoint item."),
+            volume_id: uuid("A volume attached to the target server."),
+          },
+        },
+        CheckProtectableBody: {
+          type: "object",
+          required: ["check_protectable"],
+          additionalProperties: false,
+          properties: {
+            check_protectable: {
+              type: "array",
+              minItems: 1,
+              maxItems: limits.maxCheckItems,
+              items: ref("ProtectableParam"),
+            },
+          },
+        },
+        ProtectableParam: {
+          type: "object",
+          required: ["resource_id", "resource_type"],
+          additionalProperties: false,
+          properties: {
+            resource_id: uuid("The server."),
+            resource_type: {
+              type: "string",
+              minLength: 1,
+              examples: SERVER_TYPES,
+              description: `${SERVER_TYPES.join(" or ")}; any other value is a per-entry CSBS.6003, not a request error.`,
+            },
+          },
+        },
+        CheckRestorableResponse: {
+          type: "object",
+          required: ["restorable"],
+          additionalProperties: false,
+          properties: { restorable: { type: "array", items: ref("CheckResp") } },
+        },
+        CheckProtectableResponse: {
+          type: "object",
+          required: ["protectable"],
+          additionalProperties: false,
+          properties: { protectable: { type: "array", items: ref("CheckResp") } },
+        },
+        CheckResp: {
+          type: "object",
+          description: "The verdict on one entry; resource_id and resource_type echo the entry.",
+          required: ["result", "resource_type", "error_code", "error_msg", "resource_id"],
+          additionalProperties: false,
+          properties: {
+            result: { type: "boolean", description: "True when the entry passes every rule." },
+            resource_type: { type: "string" },
+            error_code: {
+              type: "string",
+              pattern: "^(CSBS\\.[0-9]{4})?$",
+              description: 'The CSBS code of the first rule that failed, or "".',
+            },
+            error_msg: { type: "string", description: 'The filled-in message of the first rule that failed, or "".' },
+            resource_id: { type: "string" },
+          },
+        },
+        ErrorBody: {
+          type: "object",
+          description: "A whole-request failure: flat, as CSBS and its API gateway return them.",
+          required: ["error_code", "error_msg", "request_id"],
+          additionalProperties: false,
+          properties: {
+            error_code: { type: "string", enum: [...new Set(ERRORS.map((e) => e.code))] },
+            error_msg: { type: "string" },
+            request_id: { type: "string", description: "Equals the X-Request-Id response header." },
+          },
+        },
+        ...errorSchemas,
+      },
+    },
+  };
+}
