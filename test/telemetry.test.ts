@@ -147,3 +147,24 @@ describe("logs", () => {
     expect(JSON.stringify(logs.lines)).not.toContain(token);
   });
 });
+
+describe("metrics access", () => {
+  let guarded: TestServer;
+  beforeAll(async () => {
+    guarded = await startTestServer({ METRICS_TOKEN: "metrics-test-token" });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  it("with METRICS_TOKEN set, /metrics needs the bearer token", async () => {
+    const denied = await fetch(`${guarded.httpUrl}/metrics`);
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toMatchObject({ error_code: "APIGW.0301" });
+    const allowed = await fetch(`${guarded.httpUrl}/metrics`, {
+      headers: { authorization: "Bearer metrics-test-token" },
+    });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain("csbs_requests_total");
+  });
+});
