@@ -241,6 +241,11 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             ...Object.fromEntries(
               ERRORS.map((e) => [String(e.status), { $ref: `#/components/responses/${e.name}` } as Json]),
             ),
+            "408": {
+              description:
+                "Request Timeout, from the HTTP server itself: the request headers did not arrive within " +
+                "HTTP_HEADERS_TIMEOUT_MS (or the request within its time limit). No body; the connection is closed.",
+            },
           },
         },
       },
