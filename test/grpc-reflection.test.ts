@@ -85,6 +85,10 @@ describe("server reflection v1 (grpcurl list / describe)", () => {
     expect(own.package).toBe("csbs.v1");
     expect(own.service.map((s) => s.name)).toEqual(["ResourceService"]);
     expect(own.service[0]!.method.map((m) => m.name)).toEqual(["CheckRestorable", "CheckProtectable"]);
+    // The compiler's descriptor, not a re-encoding: qualified names, json_name, all imports.
+    expect(own.service[0]!.method[0]!.inputType).toBe(".csbs.v1.CheckRestorableRequest");
+    expect(own.dependency).toContain("google/api/annotations.proto");
+    expect(own.messageType.find((m) => m.name === "RestorableParam")!.field[0]!.jsonName).toBe("checkpointItemId");
   });
 
   it("the reflected descriptors describe the messages with the JSON's snake_case fields", async () => {

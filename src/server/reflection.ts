@@ -1,5 +1,5 @@
 import { create, type DescFile, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -24,8 +24,16 @@ function withDependencies(files: ReadonlyArray<DescFile>): DescFile[] {
  * `@grpc/reflection` package, describing the given files and the health service.
  */
 export function addReflection(server: grpc.Server, files: ReadonlyArray<DescFile>): void {
-  const set = create(FileDescriptorSetSchema, { file: withDependencies(files).map((f) => f.proto) });
+  const all = withDependencies(files);
+  const set = create(FileDescriptorSetSchema, { file: all.map((f) => f.proto) });
   const ours = protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, set)));
+  // proto-loader re-encodes descriptors through protobufjs (relative type names, no
+  // json_name, imports used only by options dropped); serve the compiler's own instead.
+  const exact = all.map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto)));
+  for (const definition of Object.values(ours)) {
+    // Message and enum definitions carry the descriptors the reflection service indexes.
+    if ("fileDescriptorProtos" in definition) definition.fileDescriptorProtos = exact;
+  }
   const health = protoLoader.loadSync(healthProtoPath);
   new ReflectionService({ ...health, ...ours }).addToServer(server);
 }
