@@ -1,6 +1,16 @@
 import pg from "pg";
-import type { CheckpointItem, Inventory, Server, Volume, VolumeBackup } from "../domain/types.js";
+import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { groupBy } from "./group-by.js";
+import {
+  type BackupRow,
+  type ItemRow,
+  type ServerRow,
+  toCheckpointItem,
+  toServer,
+  toVolume,
+  toVolumeBackup,
+  type VolumeRow,
+} from "./rows.js";
 import {
   CSBS_PROVIDER,
   type InventoryCounts,
@@ -59,46 +69,6 @@ const MIGRATIONS: ReadonlyArray<string> = [
 const MIGRATION_LOCK = "SELECT pg_advisory_lock(hashtext('restorability-service.schema_migrations'))";
 const MIGRATION_UNLOCK = "SELECT pg_advisory_unlock(hashtext('restorability-service.schema_migrations'))";
 const MIGRATION_TIMEOUT_MS = 60_000;
-
-interface ItemRow {
-  project_id: string;
-  id: string;
-  provider_id: string;
-  checkpoint_id: string;
-  resource_id: string;
-  resource_type: string;
-  status: string;
-  resource_az: string;
-  supported_restore_mode: string;
-}
-interface BackupRow {
-  checkpoint_item_id: string;
-  id: string;
-  source_volume_id: string;
-  source_volume_size: number;
-  bootable: boolean;
-  status: string;
-}
-interface ServerRow {
-  project_id: string;
-  id: string;
-  type: string;
-  status: string;
-  availability_zone: string;
-  restore_supported: boolean;
-  backup_supported: boolean;
-  restoring: boolean;
-  policy_id: string | null;
-}
-interface VolumeRow {
-  project_id: string;
-  id: string;
-  server_id: string | null;
-  size: number;
-  bootable: boolean;
-  shareable: boolean;
-  status: string;
-}
 
 /** The hot-path lookups: named, so each connection parses and plans them once. */
 const LOOKUPS = {
@@ -486,55 +456,4 @@ function toStoreError(error: unknown): unknown {
     (sqlstate === undefined && UNAVAILABLE_MESSAGE.test(message)) ||
     (error instanceof AggregateError && error.errors.some((e) => toStoreError(e) instanceof StoreUnavailableError));
   return unavailable ? new StoreUnavailableError(`postgres: ${message}`, { cause: error }) : error;
-}
-
-function toCheckpointItem(r: ItemRow, volumeBackups: VolumeBackup[]): CheckpointItem {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    providerId: r.provider_id,
-    checkpointId: r.checkpoint_id,
-    resourceId: r.resource_id,
-    resourceType: r.resource_type,
-    status: r.status,
-    resourceAz: r.resource_az,
-    supportedRestoreMode: r.supported_restore_mode,
-    volumeBackups,
-  };
-}
-
-function toVolumeBackup(r: BackupRow): VolumeBackup {
-  return {
-    id: r.id,
-    sourceVolumeId: r.source_volume_id,
-    sourceVolumeSize: r.source_volume_size,
-    bootable: r.bootable,
-    status: r.status,
-  };
-}
-
-function toServer(r: ServerRow): Server {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    type: r.type,
-    status: r.status,
-    availabilityZone: r.availability_zone,
-    restoreSupported: r.restore_supported,
-    backupSupported: r.backup_supported,
-    restoring: r.restoring,
-    policyId: r.policy_id,
-  };
-}
-
-function toVolume(r: VolumeRow): Volume {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    serverId: r.server_id,
-    size: r.size,
-    bootable: r.bootable,
-    shareable: r.shareable,
-    status: r.status,
-  };
 }

@@ -1,6 +1,16 @@
 import Database from "better-sqlite3";
-import type { CheckpointItem, Inventory, Server, Volume, VolumeBackup } from "../domain/types.js";
+import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { groupBy } from "./group-by.js";
+import {
+  type BackupRow,
+  type ItemRow,
+  type ServerRow,
+  toCheckpointItem,
+  toServer,
+  toVolume,
+  toVolumeBackup,
+  type VolumeRow,
+} from "./rows.js";
 import {
   CSBS_PROVIDER,
   type InventoryCounts,
@@ -41,46 +51,6 @@ const MIGRATIONS: ReadonlyArray<string> = [
      PRIMARY KEY (project_id, id)) WITHOUT ROWID;
    CREATE INDEX volumes_by_server ON volumes (project_id, server_id, id);`,
 ];
-
-interface ItemRow {
-  project_id: string;
-  id: string;
-  provider_id: string;
-  checkpoint_id: string;
-  resource_id: string;
-  resource_type: string;
-  status: string;
-  resource_az: string;
-  supported_restore_mode: string;
-}
-interface BackupRow {
-  checkpoint_item_id: string;
-  id: string;
-  source_volume_id: string;
-  source_volume_size: number;
-  bootable: number;
-  status: string;
-}
-interface ServerRow {
-  project_id: string;
-  id: string;
-  type: string;
-  status: string;
-  availability_zone: string;
-  restore_supported: number;
-  backup_supported: number;
-  restoring: number;
-  policy_id: string | null;
-}
-interface VolumeRow {
-  project_id: string;
-  id: string;
-  server_id: string | null;
-  size: number;
-  bootable: number;
-  shareable: number;
-  status: string;
-}
 
 /** A JSON array parameter expanded by `json_each`: one prepared statement for any number of ids. */
 const IDS = "(SELECT value FROM json_each(?))";
@@ -262,55 +232,4 @@ function toStoreError(error: unknown): unknown {
     return new StoreUnavailableError("sqlite: the database is closed", { cause: error });
   }
   return error;
-}
-
-function toCheckpointItem(r: ItemRow, volumeBackups: VolumeBackup[]): CheckpointItem {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    providerId: r.provider_id,
-    checkpointId: r.checkpoint_id,
-    resourceId: r.resource_id,
-    resourceType: r.resource_type,
-    status: r.status,
-    resourceAz: r.resource_az,
-    supportedRestoreMode: r.supported_restore_mode,
-    volumeBackups,
-  };
-}
-
-function toVolumeBackup(r: BackupRow): VolumeBackup {
-  return {
-    id: r.id,
-    sourceVolumeId: r.source_volume_id,
-    sourceVolumeSize: r.source_volume_size,
-    bootable: r.bootable === 1,
-    status: r.status,
-  };
-}
-
-function toServer(r: ServerRow): Server {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    type: r.type,
-    status: r.status,
-    availabilityZone: r.availability_zone,
-    restoreSupported: r.restore_supported === 1,
-    backupSupported: r.backup_supported === 1,
-    restoring: r.restoring === 1,
-    policyId: r.policy_id,
-  };
-}
-
-function toVolume(r: VolumeRow): Volume {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    serverId: r.server_id,
-    size: r.size,
-    bootable: r.bootable === 1,
-    shareable: r.shareable === 1,
-    status: r.status,
-  };
 }
