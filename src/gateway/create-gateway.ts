@@ -3,7 +3,7 @@ import { create, toJson } from "@bufbuild/protobuf";
 import { createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import { AUTH_HEADER, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
+import { AUTH_HEADER, CALL_ENDED, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
 import { csbsError } from "../service/csbs-error.js";
 import { decodeJson, JsonShapeError } from "./decode-json.js";
 import { sendError } from "./send-error.js";
@@ -117,12 +117,15 @@ export function createGateway(options: GatewayOptions): Router {
         const json = await guard.run(ctx, projectId, undefined, async () => {
           const { action, request } = decodeBody(req.body, projectId, providerId);
           res.locals.method = action.method.name;
-          const actionCtx = createHandlerContext({
-            ...init,
-            method: action.method,
-            requestSignal: ctx!.signal,
-            contextValues: ctx!.values,
-          });
+          const actionCtx =
+            action.method === ctx!.method
+              ? ctx!
+              : createHandlerContext({
+                  ...init,
+                  method: action.method,
+                  requestSignal: ctx!.signal,
+                  contextValues: ctx!.values,
+                });
           const response = await impl[action.method.localName]!(request, actionCtx);
           const message = create(action.method.output as DescMessage, response as never);
           return toJson(action.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true });
@@ -132,7 +135,7 @@ export function createGateway(options: GatewayOptions): Router {
         next(error);
       } finally {
         // Ends the context: clears its deadline timer (connect's handlers do the same).
-        ctx?.abort();
+        ctx?.abort(CALL_ENDED);
       }
     },
   );

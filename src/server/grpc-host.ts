@@ -4,6 +4,7 @@ import { ConnectError, createHandlerContext, type HandlerContext } from "@connec
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
+import { CALL_ENDED } from "../service/call-guard.js";
 import { csbsError } from "../service/csbs-error.js";
 
 type UnaryImpl = (request: unknown, ctx: HandlerContext) => unknown;
@@ -109,7 +110,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
           (error: unknown) => finish(error),
         )
         // Ends the context: clears its deadline timer (connect's handlers do the same).
-        .finally(() => ctx.abort());
+        .finally(() => ctx.abort(CALL_ENDED));
     };
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);

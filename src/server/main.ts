@@ -6,11 +6,13 @@ try {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       server.logger.info({ signal }, "shutting down");
+      // The log is written asynchronously: flush it before the process exits.
+      const exit = (code: number) => server.logger.flush(() => process.exit(code));
       server.stop().then(
-        () => process.exit(0),
+        () => exit(0),
         (error: unknown) => {
           server.logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
+          exit(1);
         },
       );
     });

@@ -13,6 +13,12 @@ export const AUTH_HEADER = "x-auth-token";
 export const REQUEST_ID_HEADER = "x-request-id";
 
 /**
+ * What a host aborts a finished call's HandlerContext with, to clear its deadline timer
+ * (a constant: no DOMException is built per call).
+ */
+export const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+
+/**
  * The principal of a guarded call, set once its token is verified. A nested call (the REST
  * gateway guards the whole request before it parses the body, then calls the ServiceImpl)
  * reuses it; the guard still checks the scope against the nested request.
