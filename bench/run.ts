@@ -1,11 +1,12 @@
 /**
- * npm run bench [-- --smoke] [--runs N] [--duration S] [--loadgen auto|node] [--fresh-db]
- *                [--profile] [--no-pg] [--out DIR]
+ * npm run bench [-- --smoke] [--runs N] [--duration S] [--warmup S] [--loadgen auto|node] [--fresh-db]
+ *                [--profile] [--pg|--no-pg] [--node-options "..."] [--out DIR]
  *
  * Starts every server it measures (pinned to core 0), drives load from separate processes
  * (pinned to core 1), and writes bench/results/<date>.json plus the summary table in
  * BENCHMARKS.md. --smoke: tiny databases, short runs, results in a temporary directory only.
- * --profile: CPU profiles (node --cpu-prof) of the service under gateway and gRPC load.
+ * --profile: V8 CPU profiles (the sampler behind node --cpu-prof, started and stopped over the
+ * load window only) of the service, and of the ceilings, under load; a summary per scenario.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -62,6 +63,7 @@ import {
   summarize,
   updateBenchmarksMd,
 } from "./lib/report.js";
+import type { ServerStats } from "./servers/timing-hook.js";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -77,6 +79,8 @@ interface Options {
   /** PostgreSQL one vs two instances: default on in full runs, off in smoke runs. */
   pg: boolean | undefined;
   out: string | undefined;
+  /** NODE_OPTIONS for the service processes (e.g. "--max-old-space-size=64"), to measure a deployment setting. */
+  nodeOptions: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -90,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     pg: undefined,
     out: undefined,
+    nodeOptions: undefined,
   };
   const explicit = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -134,6 +139,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--out":
         opts.out = value();
+        break;
+      case "--node-options":
+        opts.nodeOptions = value();
         break;
       default:
         throw new Error(`bench: unknown option ${arg}`);
@@ -217,6 +225,7 @@ function serviceEnv(database: string, httpPort: number, grpcPort: number, extra:
     DATABASE_URL: database,
     AUTH_JWT_SECRET: SECRET,
     LOG_LEVEL,
+    ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}),
     ...extra,
   };
 }
@@ -385,8 +394,12 @@ async function measure(tools: Tools, scenario: Scenario, seconds: number, warmup
   const loadPids: number[] = [];
   const loadCpu = new Map<number, number>();
   let rss = 0;
+  let rssAnon = 0;
   const sample = () => {
-    for (const s of servers) rss = Math.max(rss, rssMb(s.proc.pid) ?? 0);
+    for (const s of servers) {
+      rss = Math.max(rss, rssMb(s.proc.pid) ?? 0);
+      rssAnon = Math.max(rssAnon, rssMb(s.proc.pid, "RssAnon") ?? 0);
+    }
     for (const pid of loadPids) {
       const c = cpuSeconds(pid);
       if (c !== undefined) loadCpu.set(pid, c);
@@ -403,9 +416,7 @@ async function measure(tools: Tools, scenario: Scenario, seconds: number, warmup
   const wall = (performance.now() - t0) / 1000;
   sample();
   const cpu = servers.reduce((sum, s, i) => sum + ((cpuSeconds(s.proc.pid) ?? 0) - cpu0[i]!), 0);
-  const stats = await Promise.all(
-    servers.map((s) => ask<{ count: number; p50: number; p99: number }>(s.proc, "stats")),
-  );
+  const stats = await Promise.all(servers.map((s) => ask<ServerStats>(s.proc, "stats")));
   const requests = results.reduce((n, r) => n + r.requests, 0);
   const serverCount = stats.reduce((n, s) => n + s.count, 0);
   const loadCpuTotal = [...loadCpu.values()].reduce((a, b) => a + b, 0);
@@ -425,6 +436,9 @@ async function measure(tools: Tools, scenario: Scenario, seconds: number, warmup
     loadgenCpuShare: loadCpuTotal / wall,
     loadgenCpuMsPerRequest: requests > 0 ? (loadCpuTotal * 1000) / requests : Number.NaN,
     rssMb: rss,
+    rssAnonMb: rssAnon,
+    heapTotalMb: Math.max(...stats.map((x) => x.heapTotalMb)),
+    heapUsedMb: Math.max(...stats.map((x) => x.heapUsedMb)),
   };
 }
 
@@ -789,6 +803,8 @@ async function main(): Promise<void> {
       grpcConnections: GRPC_CONNECTIONS,
       grpcStreamsPerConnection: GRPC_STREAMS,
       sizes: { small: SIZES.small, large: SIZES.large },
+      serviceLogLevel: LOG_LEVEL,
+      serviceNodeOptions: opts.nodeOptions ?? "",
       totalSeconds: 0,
     },
     scenarios: scenarios.map(

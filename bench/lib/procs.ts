@@ -127,10 +127,10 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** Resident set size in MB (undefined once the process is gone). */
-export function rssMb(pid: number): number | undefined {
+/** Resident set size in MB (undefined once the process is gone); `field` RssAnon: its anonymous part. */
+export function rssMb(pid: number, field: "VmRSS" | "RssAnon" = "VmRSS"): number | undefined {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;

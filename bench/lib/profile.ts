@@ -40,10 +40,19 @@ export function area(url: string, name: string): string {
 export function summarizeProfiles(dir: string, top = 25): string {
   const selfByArea = new Map<string, number>();
   const selfByFn = new Map<string, number>();
+  /** Inclusive time of the service's own functions (dist/src): where a request's time goes. */
+  const inclusiveOurs = new Map<string, number>();
   let total = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
     const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const label = (n: ProfileNode) => {
+      const { functionName, url, lineNumber } = n.callFrame;
+      const short = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
+      return `${functionName || "(anonymous)"} ${short}`.trim();
+    };
     // Self time from samples × time deltas (µs).
     const self = new Map<number, number>();
     const samples = profile.samples ?? [];
@@ -55,15 +64,23 @@ export function summarizeProfiles(dir: string, top = 25): string {
     for (const [id, us] of self) {
       const node = byId.get(id);
       if (!node) continue;
-      const { functionName, url, lineNumber } = node.callFrame;
+      const { functionName, url } = node.callFrame;
       const name = functionName || "(anonymous)";
       if (name === "(idle)") continue;
       total += us;
       const a = area(url, name);
       selfByArea.set(a, (selfByArea.get(a) ?? 0) + us);
-      const short = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
-      const key = `${name} ${short}`.trim();
+      const key = label(node);
       selfByFn.set(key, (selfByFn.get(key) ?? 0) + us);
+      const seen = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)!;
+        if (!/\/dist\/src\//.test(frame.callFrame.url)) continue;
+        const k = label(frame);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        inclusiveOurs.set(k, (inclusiveOurs.get(k) ?? 0) + us);
+      }
     }
   }
   const pct = (us: number) => `${((100 * us) / total).toFixed(1)}%`;
@@ -81,5 +98,9 @@ ${rows(selfByArea)}
 
 | self | function |
 |---|---|
-${rows(selfByFn)}`;
+${rows(selfByFn)}
+
+| inclusive | function of the service (dist/src) |
+|---|---|
+${rows(inclusiveOurs)}`;
 }

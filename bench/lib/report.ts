@@ -21,6 +21,11 @@ export interface RunRecord {
   loadgenCpuShare: number;
   loadgenCpuMsPerRequest: number;
   rssMb: number;
+  /** Peak anonymous part of the RSS (without file-backed pages such as a memory-mapped database). */
+  rssAnonMb: number;
+  /** V8 heap of the server at the end of the run (the largest, with several servers). */
+  heapTotalMb: number;
+  heapUsedMb: number;
 }
 
 export interface ScenarioResult {
@@ -56,6 +61,8 @@ export interface BenchResults {
     grpcConnections: number;
     grpcStreamsPerConnection: number;
     sizes: { small: number; large: number };
+    serviceLogLevel: string;
+    serviceNodeOptions: string;
     totalSeconds: number;
   };
   scenarios: ScenarioResult[];
@@ -99,6 +106,7 @@ const FIELDS = [
   "serverP99Ms",
   "serverCpuMsPerRequest",
   "rssMb",
+  "heapTotalMb",
   "loadgenCpuShare",
   "serverCpuShare",
 ] as const;
@@ -127,6 +135,10 @@ export function summarize(results: BenchResults): Summary {
   const goal = (name: string, value: Spread, unit: string, target: string, ok: (v: number) => boolean, note = "") =>
     goals.push({ name, value, unit, target, met: ok(value.median), note: smoke ? "smoke run: not meaningful" : note });
 
+  const cpuRatio = (id: string, ceiling: string) => {
+    const r = pairedRatio(byId(results, ceiling), byId(results, id), "serverCpuMsPerRequest");
+    return `by server CPU per request: ${fmtSpread(r)}`;
+  };
   for (const kind of ["restorable", "failing"]) {
     goal(
       `REST gateway ÷ REST ceiling, requests/s, ${kind}`,
@@ -134,6 +146,7 @@ export function summarize(results: BenchResults): Summary {
       "×",
       "≥ 0.70",
       (v) => v >= 0.7,
+      cpuRatio(`gateway-${kind}`, "rest-ceiling"),
     );
   }
   for (const kind of ["restorable", "failing"]) {
@@ -143,6 +156,7 @@ export function summarize(results: BenchResults): Summary {
       "×",
       "≥ 0.70",
       (v) => v >= 0.7,
+      cpuRatio(`grpc-${kind}`, "grpc-ceiling"),
     );
   }
   goal(
@@ -231,6 +245,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
       `${m.memoryGb} GB, Node ${m.node}, ${m.platform}. ${m.pinned ? "Server(s) pinned to core 0, load generator to core 1 (taskset)." : "Not pinned (no taskset)."} ` +
       `${c.runs} round(s) × ${c.secondsPerRun} s per scenario after ${c.warmupSeconds} s warm-up, rounds interleaved; medians with (min–max). ` +
       `HTTP load: ${c.httpLoadgen} (${c.httpConnections} connections); gRPC load: ${c.grpcLoadgen} (${c.grpcConnections} connections × ${c.grpcStreamsPerConnection} streams). ` +
+      `Service: LOG_LEVEL=${c.serviceLogLevel} (stdout to a file)${c.serviceNodeOptions ? `, NODE_OPTIONS="${c.serviceNodeOptions}"` : ", default Node flags"}. ` +
       `Load average before/after: ${c.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${c.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}. ` +
       `Whole run: ${Math.round(c.totalSeconds)} s.`,
   );
@@ -248,14 +263,14 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   lines.push("### Scenarios");
   lines.push("");
   lines.push(
-    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB | load gen CPU |",
+    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB (V8 heap at end) | load gen CPU |",
   );
   lines.push("|---|---|---|---|---|---|---|---|---|---|");
   for (const s of results.scenarios) {
     const x = summary.scenarios[s.id]!;
     lines.push(
       `| \`${s.id}\` ${s.title} | ${s.entries} × ${s.concurrency} | ${cell(x.rps)} | ${cell(x.p50Ms)} | ${cell(x.p99Ms)} | ` +
-        `${cell(x.serverP50Ms)} | ${cell(x.serverP99Ms)} | ${cell(x.serverCpuMsPerRequest)} | ${cell(x.rssMb)} | ` +
+        `${cell(x.serverP50Ms)} | ${cell(x.serverP99Ms)} | ${cell(x.serverCpuMsPerRequest)} | ${cell(x.rssMb)} (heap ${fmt(x.heapTotalMb?.median ?? Number.NaN)}) | ` +
         `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% |`,
     );
   }
@@ -311,7 +326,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   lines.push("### PostgreSQL: one vs two instances on one database");
   lines.push("");
   const pg = results.postgres;
-  if (!pg) lines.push("Not run (--no-pg).");
+  if (!pg) lines.push(results.mode === "smoke" ? "Not run in smoke runs (--pg to include it)." : "Not run (--no-pg).");
   else if ("skipped" in pg) lines.push(`Skipped: ${pg.skipped}.`);
   else {
     lines.push(

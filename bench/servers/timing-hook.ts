@@ -43,9 +43,14 @@ export interface ServerStats {
   p99: number;
   mean: number;
   max: number;
+  /** process.memoryUsage() in MB, when asked. */
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
 }
 
 function stats(): ServerStats {
+  const memory = process.memoryUsage();
   const ms = (ns: number) => ns / 1e6;
   return {
     count: histogram.count,
@@ -53,6 +58,9 @@ function stats(): ServerStats {
     p99: ms(histogram.percentile(99)),
     mean: ms(histogram.mean || 0),
     max: ms(histogram.max),
+    heapTotalMb: memory.heapTotal / 2 ** 20,
+    heapUsedMb: memory.heapUsed / 2 ** 20,
+    externalMb: memory.external / 2 ** 20,
   };
 }
 
