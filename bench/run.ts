@@ -442,6 +442,16 @@ async function measure(tools: Tools, scenario: Scenario, seconds: number, warmup
   };
 }
 
+/** One retry of a run whose load generator failed (a hiccup must not lose a 10-minute run). */
+async function measureOrRetry(tools: Tools, scenario: Scenario): Promise<RunRecord> {
+  try {
+    return await measure(tools, scenario, opts.seconds, opts.warmup);
+  } catch (error) {
+    log(`  ${scenario.id}: ${(error as Error).message.split("\n")[0]}; retrying once`);
+    return measure(tools, scenario, opts.seconds, opts.warmup);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
@@ -745,7 +755,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= opts.runs; round++) {
     log(`round ${round}/${opts.runs}`);
     for (const s of scenarios) {
-      const r = await measure(tools, s, opts.seconds, opts.warmup);
+      const r = await measureOrRetry(tools, s);
       records.get(s.id)!.push(r);
       log(
         `  ${s.id.padEnd(22)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  ` +
@@ -888,7 +898,7 @@ async function postgresScenario(tools: Tools, token: string): Promise<BenchResul
     rows.push({ instances: 1, runs: [] }, { instances: 2, runs: [] });
     for (let round = 1; round <= opts.runs; round++) {
       for (const [i, s] of [one, two].entries()) {
-        const r = await measure(tools, s, opts.seconds, opts.warmup);
+        const r = await measureOrRetry(tools, s);
         rows[i]!.runs.push(r);
         log(
           `  ${s.id.padEnd(22)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ""}`,

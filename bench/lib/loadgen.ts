@@ -157,7 +157,8 @@ async function runH2load(target: GrpcTarget, seconds: number, core: number | und
     ],
     { core, onPid },
   );
-  const finished = /finished in ([\d.]+)s/.exec(out);
+  // "finished in 5.00s" or, under a second, "finished in 999.98ms".
+  const finished = /finished in ([\d.]+)(ms|s),/.exec(out);
   const requests =
     /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
       out,
@@ -173,7 +174,7 @@ async function runH2load(target: GrpcTarget, seconds: number, core: number | und
     durations.push(Number(us) / 1000);
   }
   const sorted = Float64Array.from(durations).sort();
-  const secs = Number(finished[1]);
+  const secs = Number(finished[1]) / (finished[2] === "ms" ? 1000 : 1);
   return {
     tool: "h2load",
     requests: ok,
