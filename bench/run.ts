@@ -167,12 +167,22 @@ const HTTP_CONNECTIONS = 32;
 const GRPC_CONNECTIONS = 2;
 const GRPC_STREAMS = 16;
 const SECRET = "bench-only-secret-0123456789abcdef-not-for-production";
-const CACHE = opts.smoke ? mkdtempSync(join(os.tmpdir(), "restorability-bench-smoke-")) : join(ROOT, "bench", ".cache");
+/** Temporary directories, removed when the process exits (also after a failure). */
+const TEMP: string[] = [];
+process.once("exit", () => {
+  for (const dir of TEMP) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
+  TEMP.push(dir);
+  return dir;
+}
+const CACHE = opts.smoke ? tempDir("restorability-bench-smoke-") : join(ROOT, "bench", ".cache");
 const RESULTS =
   opts.out ??
   (opts.smoke ? mkdtempSync(join(os.tmpdir(), "restorability-bench-smoke-results-")) : join(ROOT, "bench", "results"));
 /** Server logs (the service logs one line per request at the default LOG_LEVEL=info). */
-const LOGS = mkdtempSync(join(os.tmpdir(), "restorability-bench-logs-"));
+const LOGS = tempDir("restorability-bench-logs-");
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "info";
 const began = Date.now();
 
@@ -525,7 +535,7 @@ async function profile(tools: Tools, seconds: number): Promise<void> {
   const dir = join(CACHE, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(dir, { recursive: true });
   const token = await tokens();
-  const tmp = mkdtempSync(join(os.tmpdir(), "restorability-bench-"));
+  const tmp = tempDir("restorability-bench-");
   const large = await ensureDb(SIZES.large, false);
   const demo = await startService("service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
   const svcLarge = await startService("service-large", large.path);
@@ -597,7 +607,7 @@ async function main(): Promise<void> {
   const startupSmall = await startupTimes(small.path, opts.smoke ? 0 : startupRuns);
 
   // Long-running servers.
-  const tmp = mkdtempSync(join(os.tmpdir(), "restorability-bench-"));
+  const tmp = tempDir("restorability-bench-");
   const token = await tokens();
   log("starting servers ...");
   const restCeiling = await startCeiling("rest");

@@ -3,7 +3,7 @@
  * (gRPC over h2c) when installed, else the Node fallbacks in bench/load (autocannon; a grpc-js
  * client). Every run reports requests/s and client-side p50/p99.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dist } from "./paths.js";
@@ -58,6 +58,7 @@ export function pickTools(choice: LoadgenChoice): Tools {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "restorability-bench-load-"));
+process.once("exit", () => rmSync(scratch, { recursive: true, force: true }));
 let fileNo = 0;
 const scratchFile = (name: string) => join(scratch, `${++fileNo}-${name}`);
 
@@ -165,6 +166,8 @@ async function runH2load(target: GrpcTarget, seconds: number, core: number | und
     );
   if (!finished || !requests) throw new Error(`bench: h2load output not understood:\n${out}`);
   const lines = readFileSync(log, "utf8").split("\n");
+  rmSync(log, { force: true });
+  rmSync(body, { force: true });
   const durations: number[] = [];
   let ok = 0;
   for (const line of lines) {
