@@ -2,6 +2,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const children = new Set<ChildProcess>();
@@ -27,7 +28,8 @@ export function which(tool: string): string | undefined {
   }
 }
 
-const TASKSET = which("taskset");
+/** taskset, when there is one and at least two cores to pin the server and the load apart. */
+const TASKSET = availableParallelism() >= 2 ? which("taskset") : undefined;
 export const canPin = TASKSET !== undefined;
 
 /** Pins this process (all its threads) to a core; threads created later inherit it. */
