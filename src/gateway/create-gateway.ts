@@ -15,8 +15,6 @@ export interface GatewayOptions {
   guard: CallGuard;
   /** Largest accepted body, in bytes. */
   maxBodyBytes: number;
-  /** Server-side maximum duration of a call. */
-  timeoutMs?: number;
 }
 
 interface Action {
@@ -74,7 +72,7 @@ function decodeBody(body: unknown, projectId: string, providerId: string): { act
  * Whole-request checks run in the documented order: 404, 415, 413, 401, 403, then 400.
  */
 export function createGateway(options: GatewayOptions): Router {
-  const { service, guard, maxBodyBytes, timeoutMs } = options;
+  const { service, guard, maxBodyBytes } = options;
   const router = express.Router({ caseSensitive: true, strict: true });
   const rawBody = express.raw({ type: () => true, limit: maxBodyBytes });
   const impl = service as unknown as Record<string, (req: unknown, ctx: unknown) => Promise<unknown>>;
@@ -111,7 +109,6 @@ export function createGateway(options: GatewayOptions): Router {
           ...init,
           method: ResourceService.method.checkRestorable,
           requestSignal: abortSignalOf(res),
-          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         });
         // The guard admits, authenticates and authorizes before the body is parsed.
         const json = await guard.run(ctx, projectId, undefined, async () => {

@@ -1,11 +1,13 @@
 import { create, type DescMessage, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { CALL_ENDED } from "../service/call-guard.js";
 import { csbsError } from "../service/csbs-error.js";
+
+const CANCELLED = new ConnectError("the call was cancelled", Code.Canceled);
 
 type UnaryImpl = (request: unknown, ctx: HandlerContext) => unknown;
 
@@ -84,8 +86,6 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         );
         return;
       }
-      const abort = new AbortController();
-      call.once("cancelled", () => abort.abort(new ConnectError("the call was cancelled", 1)));
       const deadline = call.getDeadline();
       const ms = deadline instanceof Date ? deadline.getTime() : deadline;
       const ctx = createHandlerContext({
@@ -94,10 +94,13 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         protocolName: "grpc",
         requestMethod: "POST",
         url: path,
-        requestSignal: abort.signal,
         requestHeader: headersOf(call.metadata),
         ...(Number.isFinite(ms) ? { timeoutMs: Math.max(0, ms - Date.now()) } : {}),
       });
+      // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
+      // every finished call, so the listener is removed when the call ends.)
+      const onCancelled = () => ctx.abort(CANCELLED);
+      call.once("cancelled", onCancelled);
       let result: Promise<unknown>;
       try {
         result = Promise.resolve(impl(request, ctx));
@@ -110,7 +113,10 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
           (error: unknown) => finish(error),
         )
         // Ends the context: clears its deadline timer (connect's handlers do the same).
-        .finally(() => ctx.abort(CALL_ENDED));
+        .finally(() => {
+          call.off("cancelled", onCancelled);
+          ctx.abort(CALL_ENDED);
+        });
     };
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);

@@ -97,7 +97,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
       service: options.service,
       guard: options.guard,
       maxBodyBytes: options.maxBodyBytes,
-      timeoutMs: options.requestTimeoutMs,
     }),
   );
   app.use((_req, res) => {
