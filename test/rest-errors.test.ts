@@ -459,6 +459,17 @@ describe("400 CSBS.9001: the project id in the path", () => {
     const res = await postAction(ts.httpUrl, token, { check_restorable: [RESTORE] }, { path: actionPath(projectId) });
     expectError(res, 400, "CSBS.9001", "project_id");
   });
+
+  it("a malformed percent-encoding in the path → 400 naming the path, not the body", async () => {
+    const res = await postAction(
+      ts.httpUrl,
+      token,
+      { check_restorable: [RESTORE] },
+      { path: actionPath("demo%E0%A4%A") },
+    );
+    const body = expectError(res, 400, "CSBS.9001", "path: ");
+    expect(body.error_msg).not.toMatch(/^body/);
+  });
 });
 
 describe("413 and 415", () => {

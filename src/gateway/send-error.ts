@@ -22,6 +22,13 @@ function kindOfHttpError(error: { type?: unknown; status?: unknown }): ErrorKind
   return typeof error.status === "number" && error.status >= 400 && error.status < 500 ? "invalid_argument" : undefined;
 }
 
+/** The field a body-parser or router failure is about: the path (bad percent-encoding) or the body. */
+function httpErrorMessage(kind: ErrorKind, error: Error): string {
+  if (kind === "payload_too_large") return "body: request body is too large";
+  if (error instanceof URIError || /^Failed to decode param/.test(error.message)) return `path: ${error.message}`;
+  return `body: ${error.message}`;
+}
+
 /**
  * The terminal error handler: every failure becomes a flat CSBS error body. Never an HTML
  * page, never a stack trace; if writing the error itself fails, a hard-coded 500 body.
@@ -35,13 +42,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       }
       const kind = typeof error === "object" && error !== null ? kindOfHttpError(error) : undefined;
       if (kind) {
-        sendError(
-          res,
-          csbsError(
-            kind,
-            kind === "payload_too_large" ? "body: request body is too large" : `body: ${(error as Error).message}`,
-          ),
-        );
+        sendError(res, csbsError(kind, httpErrorMessage(kind, error as Error)));
       } else {
         sendError(res, error);
       }
