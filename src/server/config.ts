@@ -18,6 +18,8 @@ export interface Config {
   dbQueryTimeoutMs: number;
   /** PostgreSQL: most pooled connections per instance (DB_POOL_MAX). */
   dbPoolMax: number;
+  /** SQLite: MiB of the database read through a memory mapping (SQLITE_MMAP_MB; 0: none). */
+  sqliteMmapMb: number;
   inventoryFile: string | undefined;
   auth: AuthConfig;
   authIssuer: string | undefined;
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 2000, 100, 60_000),
     dbQueryTimeoutMs: integer(env, "DB_QUERY_TIMEOUT_MS", 5000, 100, 600_000),
     dbPoolMax: integer(env, "DB_POOL_MAX", 10, 1, 1000),
+    sqliteMmapMb: integer(env, "SQLITE_MMAP_MB", 256, 0, 1_048_576),
     inventoryFile: text(env, "INVENTORY_FILE"),
     auth,
     authIssuer: text(env, "AUTH_ISSUER"),

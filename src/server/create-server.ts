@@ -92,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     connectTimeoutMs: config.dbConnectTimeoutMs,
     queryTimeoutMs: config.dbQueryTimeoutMs,
     poolMax: config.dbPoolMax,
+    sqliteMmapBytes: config.sqliteMmapMb * 2 ** 20,
     onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
   });
   try {

@@ -6,6 +6,8 @@ export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgre
 
 export interface CreateStoreOptions {
   onQuery?: QueryObserver;
+  /** SQLite only: bytes read through a memory mapping (0: none). */
+  sqliteMmapBytes?: number;
   /** PostgreSQL only: longest wait for a connection, in ms. */
   connectTimeoutMs?: number;
   /** PostgreSQL only: longest time one statement may run, in ms. */
@@ -20,7 +22,11 @@ export interface CreateStoreOptions {
 export async function createStore(database: DatabaseConfig, options: CreateStoreOptions = {}): Promise<Store> {
   switch (database.kind) {
     case "sqlite":
-      return createSqliteStore({ path: database.path, ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
+      return createSqliteStore({
+        path: database.path,
+        ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+        ...(options.sqliteMmapBytes !== undefined ? { mmapSizeBytes: options.sqliteMmapBytes } : {}),
+      });
     case "postgres": {
       const { createPostgresStore } = await import("./postgres-store.js");
       return createPostgresStore({ url: database.url, ...options });

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/server/config.js";
+import { createSqliteStore } from "../src/store/sqlite-store.js";
+
+describe("configuration", () => {
+  it("defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      httpPort: 8080,
+      grpcPort: 50051,
+      host: "127.0.0.1",
+      database: { kind: "sqlite", path: "data/restorability.db" },
+      maxCheckItems: 100,
+      maxVolumes: 64,
+      maxBodyBytes: 1024 * 1024,
+      sqliteMmapMb: 256,
+      auth: { mode: "dev" },
+    });
+  });
+
+  it.each([
+    ["HTTP_PORT", "eighty"],
+    ["GRPC_PORT", "70000"],
+    ["MAX_CHECK_ITEMS", "0"],
+    ["SQLITE_MMAP_MB", "-1"],
+    ["LOG_LEVEL", "loud"],
+    ["DATABASE_URL", "mysql://x/y"],
+    ["AUTH_JWT_SECRET", "short"],
+  ])("an invalid %s stops start-up with a message naming it", (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message).toMatch(new RegExp(`^${variable}: `));
+  });
+
+  it("sqlite: and postgres:// URLs", () => {
+    expect(loadConfig({ DATABASE_URL: "sqlite:/tmp/x.db" }).database).toEqual({ kind: "sqlite", path: "/tmp/x.db" });
+    expect(loadConfig({ DATABASE_URL: "postgres://u@h/db" }).database).toEqual({
+      kind: "postgres",
+      url: "postgres://u@h/db",
+    });
+  });
+});
+
+describe("SQLite memory mapping", () => {
+  it.each([0, 4 * 2 ** 20])("a store with mmapSizeBytes %i writes and reads", async (mmapSizeBytes) => {
+    const dir = mkdtempSync(join(tmpdir(), "mmap-"));
+    const store = createSqliteStore({ path: join(dir, "m.db"), mmapSizeBytes });
+    try {
+      await store.write({
+        checkpointItems: [],
+        servers: [
+          {
+            id: "5aa119a8-d25b-45a7-8d1b-88e127885635",
+            projectId: "p",
+            type: "OS::Nova::Server",
+            status: "ACTIVE",
+            availabilityZone: "az1",
+            restoreSupported: true,
+            backupSupported: true,
+            restoring: false,
+            policyId: null,
+          },
+        ],
+        volumes: [],
+      });
+      const servers = await store.getServers("p", ["5aa119a8-d25b-45a7-8d1b-88e127885635"]);
+      expect(servers.get("5aa119a8-d25b-45a7-8d1b-88e127885635")?.status).toBe("ACTIVE");
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
