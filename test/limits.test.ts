@@ -73,29 +73,34 @@ const sign = () =>
     .setExpirationTime("5m")
     .sign(key.privateKey);
 
-describe("concurrency limit", () => {
-  let ts: TestServer;
-  let jwks: Awaited<ReturnType<typeof startStallingJwks>>;
+/** A service whose token verification waits on a stalling JWKS URL, for the tests of one describe block. */
+function stallingServer(env: Record<string, string>) {
+  const state = {} as { ts: TestServer; jwks: Awaited<ReturnType<typeof startStallingJwks>> };
   beforeAll(async () => {
-    jwks = await startStallingJwks(key.jwks);
-    ts = await startTestServer({ AUTH_JWT_SECRET: "", AUTH_JWKS_URL: jwks.url, MAX_CONCURRENT_REQUESTS: "2" });
+    state.jwks = await startStallingJwks(key.jwks);
+    state.ts = await startTestServer({ AUTH_JWT_SECRET: "", AUTH_JWKS_URL: state.jwks.url, ...env });
   });
   afterAll(async () => {
-    jwks?.release();
-    await ts?.close();
-    await jwks?.close();
+    state.jwks?.release();
+    await state.ts?.close();
+    await state.jwks?.close();
   });
+  return state;
+}
+
+describe("concurrency limit", () => {
+  const s = stallingServer({ MAX_CONCURRENT_REQUESTS: "2" });
 
   it("over MAX_CONCURRENT_REQUESTS: 503 CSBS.9998 / RESOURCE_EXHAUSTED at once, the admitted calls complete", async () => {
     const token = await sign();
-    const admitted = [rest(ts, token), rest(ts, token)];
+    const admitted = [rest(s.ts, token), rest(s.ts, token)];
     await new Promise((r) => setTimeout(r, 300)); // both are now waiting on the key set
 
-    const refused = await rest(ts, token);
+    const refused = await rest(s.ts, token);
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ error_code: "CSBS.9998" });
 
-    const client = createGrpcClient(ts.grpcAddress);
+    const client = createGrpcClient(s.ts.grpcAddress);
     const err = await callUnary(
       client,
       PATH,
@@ -109,7 +114,7 @@ describe("concurrency limit", () => {
     expect((err as grpc.ServiceError).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(errorInfoOf(err)?.reason).toBe("CSBS.9998");
 
-    jwks.release();
+    s.jwks.release();
     const done = await Promise.all(admitted);
     expect(done.map((r) => r.status)).toEqual([200, 200]);
     // Capacity is back.
@@ -129,26 +134,16 @@ describe("concurrency limit", () => {
 });
 
 describe("deadlines", () => {
-  let ts: TestServer;
-  let jwks: Awaited<ReturnType<typeof startStallingJwks>>;
-  beforeAll(async () => {
-    jwks = await startStallingJwks(key.jwks);
-    ts = await startTestServer({ AUTH_JWT_SECRET: "", AUTH_JWKS_URL: jwks.url, REQUEST_TIMEOUT_MS: "300" });
-  });
-  afterAll(async () => {
-    jwks?.release();
-    await ts?.close();
-    await jwks?.close();
-  });
+  const s = stallingServer({ REQUEST_TIMEOUT_MS: "300" });
 
   it("REST: a call past REQUEST_TIMEOUT_MS is 503 CSBS.9998, not a hang", async () => {
-    const res = await rest(ts, await sign());
+    const res = await rest(s.ts, await sign());
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error_code: "CSBS.9998" });
   });
 
   it("gRPC: the client's grpc-timeout is honoured: DEADLINE_EXCEEDED", async () => {
-    const client = createGrpcClient(ts.grpcAddress);
+    const client = createGrpcClient(s.ts.grpcAddress);
     const err = await callUnary(
       client,
       PATH,
@@ -165,7 +160,7 @@ describe("deadlines", () => {
   });
 
   it("gRPC without a client deadline: the server maximum applies, DEADLINE_EXCEEDED with ErrorInfo CSBS.9998", async () => {
-    const client = createGrpcClient(ts.grpcAddress);
+    const client = createGrpcClient(s.ts.grpcAddress);
     const err = await callUnary(
       client,
       PATH,
