@@ -131,7 +131,7 @@ export function createGateway(options: GatewayOptions): Router {
       } catch (error) {
         next(error);
       } finally {
-        // Ends the context: clears its deadline timer (connect's handlers do the same).
+        // Ends the context and releases its signal listeners (connect's handlers do the same).
         ctx?.abort(CALL_ENDED);
       }
     },
