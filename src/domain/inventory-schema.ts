@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { PROJECT_ID, UUID } from "./id-patterns.js";
 import type { CheckpointItem, Inventory, Server, Volume } from "./types.js";
 
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a UUID");
-const projectId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1-64 characters of [A-Za-z0-9-]");
+const uuid = z.string().regex(UUID, "must be a UUID");
+const projectId = z.string().regex(PROJECT_ID, "must be 1-64 characters of [A-Za-z0-9-]");
 const text = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
 const gigabytes = z.number().int("must be a whole number of GB").min(0, "must not be negative").max(1_000_000);
 

@@ -1,3 +1,4 @@
+import { PROJECT_ID, UUID } from "./id-patterns.js";
 import type { ProtectEntry } from "./protect-rules.js";
 
 /** A request that failed validation: the field path and what is wrong with it. */
@@ -11,8 +12,6 @@ export interface RequestLimits {
 }
 
 const VALID: Validation = Object.freeze({ ok: true });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PROJECT_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);

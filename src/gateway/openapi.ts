@@ -1,3 +1,5 @@
+import { PROJECT_ID_SOURCE, UUID_SOURCE } from "../domain/id-patterns.js";
+import { SERVER_TYPES } from "../domain/types.js";
 import { CSBS_PROVIDER } from "../store/store.js";
 
 /** The configured limits the document states. */
@@ -12,11 +14,9 @@ export interface OpenApiLimits {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-const PROJECT_ID_PATTERN = "^[A-Za-z0-9-]{1,64}$";
-const SERVER_TYPES = ["OS::Nova::Server", "OS::Ironic::BareMetalServer"];
+const SERVER_TYPE_NAMES = [...SERVER_TYPES];
 
-const uuid = (description: string): Json => ({ type: "string", pattern: UUID_PATTERN, description });
+const uuid = (description: string): Json => ({ type: "string", pattern: UUID_SOURCE, description });
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
 /** The whole-request errors of SPEC section 1: status, code, when, and an example message. */
@@ -151,14 +151,14 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             in: "path",
             required: true,
             description: "The project; the token must be scoped to it.",
-            schema: { type: "string", pattern: PROJECT_ID_PATTERN },
+            schema: { type: "string", pattern: PROJECT_ID_SOURCE },
           },
           {
             name: "provider_id",
             in: "path",
             required: true,
             description: `The backup provider; the CSBS provider is ${CSBS_PROVIDER.id}.`,
-            schema: { type: "string", pattern: UUID_PATTERN },
+            schema: { type: "string", pattern: UUID_SOURCE },
             example: CSBS_PROVIDER.id,
           },
           {
@@ -294,8 +294,8 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             resource_type: {
               type: "string",
               minLength: 1,
-              examples: SERVER_TYPES,
-              description: `${SERVER_TYPES.join(" or ")}; any other value is a per-entry CSBS.6013, not a request error.`,
+              examples: SERVER_TYPE_NAMES,
+              description: `${SERVER_TYPE_NAMES.join(" or ")}; any other value is a per-entry CSBS.6013, not a request error.`,
             },
             volumes: {
               type: "array",
@@ -338,8 +338,8 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             resource_type: {
               type: "string",
               minLength: 1,
-              examples: SERVER_TYPES,
-              description: `${SERVER_TYPES.join(" or ")}; any other value is a per-entry CSBS.6003, not a request error.`,
+              examples: SERVER_TYPE_NAMES,
+              description: `${SERVER_TYPE_NAMES.join(" or ")}; any other value is a per-entry CSBS.6003, not a request error.`,
             },
           },
         },

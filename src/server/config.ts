@@ -1,3 +1,4 @@
+import { PROJECT_ID } from "../domain/id-patterns.js";
 import type { DatabaseConfig } from "../store/create-store.js";
 
 /** How tokens are verified; "dev" generates a development secret (never "off"). */
@@ -121,8 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.has(logLevel)) throw new ConfigError("LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`);
 
   const demoProjectId = text(env, "DEMO_PROJECT_ID") ?? "demo-project";
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(demoProjectId))
-    throw new ConfigError("DEMO_PROJECT_ID", "must be 1-64 of [A-Za-z0-9-]");
+  if (!PROJECT_ID.test(demoProjectId)) throw new ConfigError("DEMO_PROJECT_ID", "must be 1-64 of [A-Za-z0-9-]");
 
   return {
     host: text(env, "HOST") ?? "127.0.0.1",
