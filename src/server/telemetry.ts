@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
+import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { viewError } from "../service/csbs-error.js";
@@ -120,26 +121,7 @@ export function createTelemetry(logger: Logger): Telemetry {
   };
 }
 
-const GRPC_STATUS_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];
-
+/** The gRPC status name of a code (grpc-js's own enum), e.g. 3 → INVALID_ARGUMENT. */
 export function grpcStatusName(code: number): string {
-  return GRPC_STATUS_NAMES[code] ?? String(code);
+  return status[code] ?? String(code);
 }
