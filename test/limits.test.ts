@@ -5,7 +5,7 @@ import * as jose from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases } from "./support/demo-cases.js";
-import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
+import { callUnary, createGrpcClient, errorInfoOf, type UnaryOptions } from "./support/grpc-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 /**
@@ -49,6 +49,9 @@ const grpcRequest = {
   ],
 };
 const PATH = "/csbs.v1.ResourceService/CheckRestorable";
+/** CheckRestorable over gRPC with a grpc-js client. */
+const check = (client: grpc.Client, request: typeof grpcRequest, options: UnaryOptions) =>
+  callUnary(client, PATH, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request, options);
 
 function rest(ts: TestServer, token: string, body: unknown = { check_restorable: [seed.request] }) {
   return fetch(`${ts.httpUrl}/v1/${demoCases.project_id}/providers/${demoCases.provider_id}/resources/action`, {
@@ -101,16 +104,9 @@ describe("concurrency limit", () => {
     expect(await refused.json()).toMatchObject({ error_code: "CSBS.9998" });
 
     const client = createGrpcClient(s.ts.grpcAddress);
-    const err = await callUnary(
-      client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
-      grpcRequest,
-      {
-        token,
-      },
-    ).catch((e: unknown) => e);
+    const err = await check(client, grpcRequest, {
+      token,
+    }).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(errorInfoOf(err)?.reason).toBe("CSBS.9998");
 
@@ -118,16 +114,9 @@ describe("concurrency limit", () => {
     const done = await Promise.all(admitted);
     expect(done.map((r) => r.status)).toEqual([200, 200]);
     // Capacity is back.
-    const res = await callUnary(
-      client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
-      grpcRequest,
-      {
-        token,
-      },
-    );
+    const res = await check(client, grpcRequest, {
+      token,
+    });
     expect(res.restorable[0]!.result).toBe(true);
     client.close();
   });
@@ -144,33 +133,19 @@ describe("deadlines", () => {
 
   it("gRPC: the client's grpc-timeout is honoured: DEADLINE_EXCEEDED", async () => {
     const client = createGrpcClient(s.ts.grpcAddress);
-    const err = await callUnary(
-      client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
-      grpcRequest,
-      {
-        token: await sign(),
-        deadlineMs: 100,
-      },
-    ).catch((e: unknown) => e);
+    const err = await check(client, grpcRequest, {
+      token: await sign(),
+      deadlineMs: 100,
+    }).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
     client.close();
   });
 
   it("gRPC without a client deadline: the server maximum applies, DEADLINE_EXCEEDED with ErrorInfo CSBS.9998", async () => {
     const client = createGrpcClient(s.ts.grpcAddress);
-    const err = await callUnary(
-      client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
-      grpcRequest,
-      {
-        token: await sign(),
-      },
-    ).catch((e: unknown) => e);
+    const err = await check(client, grpcRequest, {
+      token: await sign(),
+    }).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(errorInfoOf(err)?.reason).toBe("CSBS.9998");
     client.close();
@@ -198,11 +173,8 @@ describe("message size limits are equal on both ports", () => {
   it("gRPC: a message over MAX_BODY_BYTES is RESOURCE_EXHAUSTED; one under it is served", async () => {
     const client = createGrpcClient(ts.grpcAddress);
     const token = await ts.token();
-    const err = await callUnary(
+    const err = await check(
       client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
       {
         ...grpcRequest,
         checkRestorable: many(500),
@@ -210,11 +182,8 @@ describe("message size limits are equal on both ports", () => {
       { token },
     ).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    const ok = await callUnary(
+    const ok = await check(
       client,
-      PATH,
-      CheckRestorableRequestSchema,
-      CheckRestorableResponseSchema,
       {
         ...grpcRequest,
         checkRestorable: many(50),
