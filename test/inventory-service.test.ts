@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_ROLE } from "../src/auth/principal.js";
-import { CSBS_PROVIDER } from "../src/store/store.js";
+import { CSBS_PROVIDER } from "../src/domain/csbs-provider.js";
 import { createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { checkOne, deleteRecords, restorableSetup, upsert } from "./support/inventory-fixture.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";

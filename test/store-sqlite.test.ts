@@ -13,13 +13,14 @@ import {
 } from "../gen/csbs/v1/resource_service_pb.js";
 import { createAuthenticator } from "../src/auth/authenticator.js";
 import { mintToken } from "../src/auth/mint-token.js";
+import { CSBS_PROVIDER } from "../src/domain/csbs-provider.js";
 import { type InventoryJson, parseInventory } from "../src/domain/inventory-schema.js";
 import type { Inventory } from "../src/domain/types.js";
 import { createCallGuard } from "../src/service/call-guard.js";
 import { createResourceService } from "../src/service/resource-service.js";
 import { InventoryError, importInventory, importInventoryFile } from "../src/store/import-inventory.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";
-import { CSBS_PROVIDER, type Store } from "../src/store/store.js";
+import type { Store } from "../src/store/store.js";
 import { demoCases, type RestoreCase } from "./support/demo-cases.js";
 import { DEMO_INVENTORY, TEST_SECRET } from "./support/test-server.js";
 

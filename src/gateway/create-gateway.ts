@@ -1,32 +1,60 @@
-import type { DescMessage, DescMethodUnary } from "@bufbuild/protobuf";
-import { create, toJson } from "@bufbuild/protobuf";
-import { createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  type JsonValue,
+  type MessageInitShape,
+  type MessageShape,
+  toJson,
+} from "@bufbuild/protobuf";
+import { createHandlerContext } from "@connectrpc/connect";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
 import { AUTH_HEADER, CALL_ENDED, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
+import { checkProtectable } from "../service/check-protectable.js";
+import { checkRestorable } from "../service/check-restorable.js";
 import { csbsError } from "../service/csbs-error.js";
+import type { UseCaseDeps } from "../service/use-case-deps.js";
 import { decodeJson, JsonShapeError } from "./decode-json.js";
-import { sendError } from "./send-error.js";
 
 export const ACTION_PATH = "/v1/:project_id/providers/:provider_id/resources/action";
 
 export interface GatewayOptions {
-  service: ServiceImpl<typeof ResourceService>;
+  /** What the check use cases need (the same as the ServiceImpl's). */
+  deps: UseCaseDeps;
   guard: CallGuard;
   /** Largest accepted body, in bytes. */
   maxBodyBytes: number;
 }
 
 interface Action {
-  method: DescMethodUnary;
-  /** The top-level key of the response body. */
-  responseKey: string;
+  /** The RPC's name (for logs and metrics). */
+  name: string;
+  /** Decodes the JSON body into the RPC's request, runs the use case, and answers its JSON. */
+  respond(deps: UseCaseDeps, json: unknown, path: { projectId: string; providerId: string }): Promise<JsonValue>;
+}
+
+/** An action of the REST path: an RPC of the ResourceService and its transport-free use case. */
+function action<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  useCase: (deps: UseCaseDeps, request: MessageShape<I>) => Promise<MessageInitShape<O>>,
+): Action {
+  return {
+    name: method.name,
+    async respond(deps, json, path) {
+      const response = await useCase(deps, decodeJson(method.input, json, path));
+      return toJson(method.output, create(method.output, response), {
+        useProtoFieldName: true,
+        alwaysEmitImplicit: true,
+      });
+    },
+  };
 }
 
 /** The top-level key of a body picks the action. */
 const ACTIONS: Record<string, Action> = {
-  check_restorable: { method: ResourceService.method.checkRestorable, responseKey: "restorable" },
-  check_protectable: { method: ResourceService.method.checkProtectable, responseKey: "protectable" },
+  check_restorable: action(ResourceService.method.checkRestorable, checkRestorable),
+  check_protectable: action(ResourceService.method.checkProtectable, checkProtectable),
 };
 const ACTION_KEYS = Object.keys(ACTIONS).join(" or ");
 
@@ -48,8 +76,13 @@ function pickAction(body: unknown): Action {
   return ACTIONS[keys[0]!]!;
 }
 
-/** Parses the body (only once the caller is authorized) into the action's request message. */
-function decodeBody(body: unknown, projectId: string, providerId: string): { action: Action; request: unknown } {
+/** Parses the body (only once the caller is authorized), picks its action and answers it. */
+async function respond(
+  deps: UseCaseDeps,
+  body: unknown,
+  path: { projectId: string; providerId: string },
+  onAction: (name: string) => void,
+): Promise<JsonValue> {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.isBuffer(body) ? body.toString("utf8") : "");
@@ -57,8 +90,9 @@ function decodeBody(body: unknown, projectId: string, providerId: string): { act
     throw csbsError("invalid_argument", `body: malformed JSON (${(error as Error).message})`);
   }
   try {
-    const action = pickAction(json);
-    return { action, request: decodeJson(action.method.input, json, { projectId, providerId }) };
+    const picked = pickAction(json);
+    onAction(picked.name);
+    return await picked.respond(deps, json, path);
   } catch (error) {
     if (error instanceof JsonShapeError) throw csbsError("invalid_argument", error.message);
     throw error;
@@ -67,15 +101,14 @@ function decodeBody(body: unknown, projectId: string, providerId: string): { act
 
 /**
  * The REST gateway of SPEC section 1. It translates the documented path and body into the
- * RPC's request message and calls the same ServiceImpl the gRPC and Connect ports host,
- * in process, through the same call guard: no rule, validation or error mapping of its own.
- * Whole-request checks run in the documented order: 404, 415, 413, 401, 403, then 400.
+ * RPC's request message and runs the RPC's use case, in process, inside the same call guard
+ * the ServiceImpl uses: no rule, validation or error mapping of its own. Whole-request
+ * checks run in the documented order: 404, 415, 413, 401, 403, then 400.
  */
 export function createGateway(options: GatewayOptions): Router {
-  const { service, guard, maxBodyBytes } = options;
+  const { deps, guard, maxBodyBytes } = options;
   const router = express.Router({ caseSensitive: true, strict: true });
   const rawBody = express.raw({ type: () => true, limit: maxBodyBytes });
-  const impl = service as unknown as Record<string, (req: unknown, ctx: unknown) => Promise<unknown>>;
 
   router.post(
     ACTION_PATH,
@@ -85,7 +118,7 @@ export function createGateway(options: GatewayOptions): Router {
       if (isJsonContentType(req)) return next();
       // Drain what the client sends so the connection stays usable, then answer 415.
       req.resume();
-      sendError(res, csbsError("unsupported_media_type", "Content-Type: must be application/json"));
+      next(csbsError("unsupported_media_type", "Content-Type: must be application/json"));
     },
     rawBody,
     async (req: Request, res: Response, next: NextFunction) => {
@@ -98,35 +131,23 @@ export function createGateway(options: GatewayOptions): Router {
           [REQUEST_ID_HEADER]: String(res.locals.requestId),
           ...(token ? { [AUTH_HEADER]: token } : {}),
         };
-        const init = {
+        // One context per request: the guard's admission, deadline and cancellation. The
+        // method is the one a body may not have picked yet (the guard only reads headers).
+        ctx = createHandlerContext({
           service: ResourceService,
+          method: ResourceService.method.checkRestorable,
           protocolName: "rest",
           requestMethod: "POST",
           url: req.originalUrl,
           requestHeader: headers,
-        };
-        ctx = createHandlerContext({
-          ...init,
-          method: ResourceService.method.checkRestorable,
           requestSignal: abortSignalOf(res),
         });
         // The guard admits, authenticates and authorizes before the body is parsed.
-        const json = await guard.run(ctx, projectId, undefined, async () => {
-          const { action, request } = decodeBody(req.body, projectId, providerId);
-          res.locals.method = action.method.name;
-          const actionCtx =
-            action.method === ctx!.method
-              ? ctx!
-              : createHandlerContext({
-                  ...init,
-                  method: action.method,
-                  requestSignal: ctx!.signal,
-                  contextValues: ctx!.values,
-                });
-          const response = await impl[action.method.localName]!(request, actionCtx);
-          const message = create(action.method.output as DescMessage, response as never);
-          return toJson(action.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true });
-        });
+        const json = await guard.run(ctx, projectId, undefined, () =>
+          respond(deps, req.body, { projectId, providerId }, (name) => {
+            res.locals.method = name;
+          }),
+        );
         res.status(200).json(json);
       } catch (error) {
         next(error);
@@ -137,8 +158,8 @@ export function createGateway(options: GatewayOptions): Router {
     },
   );
   // Any other method on the action path (OPTIONS included: no automatic Allow answer).
-  router.all(ACTION_PATH, (_req: Request, res: Response) => {
-    sendError(res, csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
+  router.all(ACTION_PATH, (_req: Request, _res: Response, next: NextFunction) => {
+    next(csbsError("not_found", "The API does not exist or has not been published: method not allowed"));
   });
   return router;
 }

@@ -1,6 +1,6 @@
+import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import { PROJECT_ID_SOURCE, UUID_SOURCE } from "../domain/id-patterns.js";
 import { SERVER_TYPES } from "../domain/types.js";
-import { CSBS_PROVIDER } from "../store/store.js";
 
 /** The configured limits the document states. */
 export interface OpenApiLimits {

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { startServer } from "./create-server.js";
+import { startServer } from "./start-server.js";
 
 try {
   const server = await startServer(loadConfig());

@@ -1,4 +1,4 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../auth/auth-error.js";
@@ -18,15 +18,6 @@ export const REQUEST_ID_HEADER = "x-request-id";
  */
 export const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
 
-/**
- * The principal of a guarded call, set once its token is verified. A nested call (the REST
- * gateway guards the whole request before it parses the body, then calls the ServiceImpl)
- * reuses it; the guard still checks the scope against the nested request.
- */
-export const kAuthorizedPrincipal = createContextKey<Principal | undefined>(undefined, {
-  description: "principal authorized by the host",
-});
-
 export interface CallGuardOptions {
   authenticator: Authenticator;
   logger: Logger;
@@ -37,16 +28,14 @@ export interface CallGuardOptions {
 }
 
 /**
- * The one call path every protocol goes through. The REST gateway, the Connect handlers
- * and the grpc-js host all reach the ServiceImpl, and the ServiceImpl runs this.
+ * The one call path every protocol goes through: the grpc-js host and the Connect handlers
+ * reach it through the ServiceImpl, the REST gateway calls it directly around the use case.
  */
 export interface CallGuard {
   /**
    * Runs a call: admission (concurrency limit), then, within the call's deadline, the token
    * (401), the project id's form (400), project scope and role (403), then the body; every
-   * failure mapped to a ConnectError with a CSBS ErrorInfo. Calls nested in a guarded call
-   * (the REST gateway guards its whole request, then calls the ServiceImpl) reuse the outer
-   * call's principal, admission and deadline.
+   * failure mapped to a ConnectError with a CSBS ErrorInfo.
    */
   run<T>(
     ctx: HandlerContext,
@@ -67,22 +56,12 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
     const projectCheck = validateProjectId(projectId);
     if (!projectCheck.ok) throw csbsError("invalid_argument", projectCheck.message);
     authorize(principal, projectId, role);
-    ctx.values.set(kAuthorizedPrincipal, principal);
     return principal;
   }
 
   return {
     async run(ctx, projectId, role, body) {
       const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
-      const outer = ctx.values.get(kAuthorizedPrincipal);
-      if (outer) {
-        try {
-          authorize(outer, projectId, role);
-          return await body(outer);
-        } catch (error) {
-          throw toConnectError(error, logger, requestId);
-        }
-      }
       if (inFlight >= maxConcurrent) {
         throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
       }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { groupBy } from "./group-by.js";
 import {
@@ -12,7 +13,6 @@ import {
   type VolumeRow,
 } from "./rows.js";
 import {
-  CSBS_PROVIDER,
   type InventoryCounts,
   type InventoryDeletes,
   type QueryObserver,

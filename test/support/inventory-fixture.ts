@@ -12,7 +12,7 @@ import {
   CheckRestorableRequestSchema,
   CheckRestorableResponseSchema,
 } from "../../gen/csbs/v1/resource_service_pb.js";
-import { CSBS_PROVIDER } from "../../src/store/store.js";
+import { CSBS_PROVIDER } from "../../src/domain/csbs-provider.js";
 import { callUnary } from "./grpc-client.js";
 
 export const UPSERT_PATH = "/csbs.admin.v1.InventoryService/UpsertInventory";

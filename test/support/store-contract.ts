@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CSBS_PROVIDER } from "../../src/domain/csbs-provider.js";
 import type { CheckpointItem, Inventory, Server, Volume, VolumeBackup } from "../../src/domain/types.js";
-import { CSBS_PROVIDER, type QueryObserver, type Store, StoreUnavailableError } from "../../src/store/store.js";
+import { type QueryObserver, type Store, StoreUnavailableError } from "../../src/store/store.js";
 
 /** Opens the store under test; the contract closes it in afterAll. */
 export type OpenStore = (onQuery: QueryObserver) => Promise<Store>;

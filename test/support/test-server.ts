@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { mintToken } from "../../src/auth/mint-token.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
-import { type RunningServer, startServer } from "../../src/server/create-server.js";
+import { type RunningServer, startServer } from "../../src/server/start-server.js";
 
 /** The HS256 secret of test servers. DEVELOPMENT/TEST ONLY. */
 export const TEST_SECRET = "test-only-secret-0123456789abcdef-not-for-production";

@@ -3,9 +3,9 @@
  * Upserts inventory files (SPEC section 5 format) into the store DATABASE_URL names,
  * each file in one transaction: a bad record rejects that whole file, naming its path.
  */
-import { createStore } from "../store/create-store.js";
-import { InventoryError, importInventoryFile } from "../store/import-inventory.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { createStore } from "../../store/create-store.js";
+import { InventoryError, importInventoryFile } from "../../store/import-inventory.js";
+import { ConfigError, loadConfig } from "../config.js";
 
 const files = process.argv.slice(2).filter((a) => a !== "--");
 if (files.length === 0) {

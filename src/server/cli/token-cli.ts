@@ -4,9 +4,9 @@
  * the service generated when no auth is configured.
  */
 import { parseArgs } from "node:util";
-import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
-import { mintToken } from "../auth/mint-token.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadOrCreateDevSecret } from "../../auth/dev-secret.js";
+import { mintToken } from "../../auth/mint-token.js";
+import { ConfigError, loadConfig } from "../config.js";
 
 try {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import { csbsError, type ErrorKind, viewError } from "../service/csbs-error.js";
+import { csbsError, type ErrorKind, viewError } from "../../service/csbs-error.js";
 
 /** Writes the flat CSBS error body `{error_code, error_msg, request_id}` with its HTTP status. */
 export function sendError(res: Response, error: unknown): void {

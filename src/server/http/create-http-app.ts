@@ -1,17 +1,18 @@
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
-import type { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import { createGateway } from "../gateway/create-gateway.js";
-import { requestIdMiddleware } from "../gateway/request-id.js";
-import { createErrorHandler, sendError } from "../gateway/send-error.js";
-import type { CallGuard } from "../service/call-guard.js";
-import { csbsError } from "../service/csbs-error.js";
-import type { Telemetry } from "./telemetry.js";
+import { createGateway } from "../../gateway/create-gateway.js";
+import type { CallGuard } from "../../service/call-guard.js";
+import { csbsError } from "../../service/csbs-error.js";
+import type { UseCaseDeps } from "../../service/use-case-deps.js";
+import type { Telemetry } from "../telemetry.js";
+import { createErrorHandler, sendError } from "./create-error-handler.js";
+import { requestIdMiddleware } from "./request-id.js";
 
 export interface HttpAppOptions {
-  service: ServiceImpl<typeof ResourceService>;
+  /** What the REST gateway's use cases need. */
+  deps: UseCaseDeps;
   guard: CallGuard;
   telemetry: Telemetry;
   logger: Logger;
@@ -94,7 +95,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   );
   app.use(
     createGateway({
-      service: options.service,
+      deps: options.deps,
       guard: options.guard,
       maxBodyBytes: options.maxBodyBytes,
     }),

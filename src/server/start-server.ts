@@ -19,13 +19,14 @@ import { createCallGuard } from "../service/call-guard.js";
 import { viewError } from "../service/csbs-error.js";
 import { createInventoryService } from "../service/inventory-service.js";
 import { createResourceService } from "../service/resource-service.js";
+import type { UseCaseDeps } from "../service/use-case-deps.js";
 import { createStore } from "../store/create-store.js";
 import { importInventoryFile } from "../store/import-inventory.js";
 import type { Store } from "../store/store.js";
 import type { AuthConfig, Config } from "./config.js";
-import { addConnectService, type GrpcCallRecord } from "./grpc-host.js";
-import { createHttpApp } from "./http-app.js";
-import { addReflection } from "./reflection.js";
+import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
+import { addReflection } from "./grpc/add-reflection.js";
+import { createHttpApp } from "./http/create-http-app.js";
 import { createStoreMonitor } from "./store-monitor.js";
 import { createTelemetry, grpcStatusName, type Telemetry } from "./telemetry.js";
 
@@ -128,12 +129,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxConcurrent: config.maxConcurrentRequests,
       maxDurationMs: config.requestTimeoutMs,
     });
-    const service = createResourceService({
+    const deps: UseCaseDeps = {
       store,
-      guard,
       limits: { maxItems: config.maxCheckItems, maxVolumes: config.maxVolumes },
       onVerdict: telemetry.observeVerdict,
-    });
+    };
+    const service = createResourceService({ ...deps, guard });
     const inventoryService = createInventoryService({ store, guard });
 
     // gRPC port: the ServiceImpl on a grpc-js Server, with health and reflection.
@@ -177,7 +178,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     // HTTP port: the REST gateway, plus Connect and gRPC-Web for the same ServiceImpl.
     const app = createHttpApp({
-      service,
+      deps,
       guard,
       telemetry,
       logger,

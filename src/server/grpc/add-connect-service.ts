@@ -2,10 +2,10 @@ import { create, type DescMessage, type DescService, fromBinary, toBinary } from
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { CALL_ENDED } from "../service/call-guard.js";
-import { csbsError } from "../service/csbs-error.js";
+import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
+import { CALL_ENDED } from "../../service/call-guard.js";
+import { csbsError } from "../../service/csbs-error.js";
 
 const CANCELLED = new ConnectError("the call was cancelled", Code.Canceled);
 
@@ -42,9 +42,9 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of hosted.desc.methods) {
-    if (method.methodKind !== "unary") throw new Error(`grpc-host: ${method.name} is not unary`);
+    if (method.methodKind !== "unary") throw new Error(`add-connect-service: ${method.name} is not unary`);
     const impl = (hosted.impl as Record<string, unknown>)[method.localName] as UnaryImpl | undefined;
-    if (!impl) throw new Error(`grpc-host: ${hosted.desc.typeName}.${method.name} is not implemented`);
+    if (!impl) throw new Error(`add-connect-service: ${hosted.desc.typeName}.${method.name} is not implemented`);
     const path = `/${hosted.desc.typeName}/${method.name}`;
     definition[method.name] = {
       path,

@@ -1,0 +1,41 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CheckRestorableRequest, CheckRestorableResponseSchema } from "../../gen/csbs/v1/resource_service_pb.js";
+import { validateProviderId, validateRestoreEntries } from "../domain/request-validation.js";
+import { checkRestorable as checkEntry, type RestoreEntry } from "../domain/restore-rules.js";
+import { ensureValid, lookUpWithProvider, toCheckResp, type UseCaseDeps, unique } from "./use-case-deps.js";
+
+/**
+ * The CheckRestorable use case, transport-free: validates the request, looks up its
+ * objects (one batched query per table, beside the provider's) and applies the 18 rules
+ * to every entry. Invalid requests throw a CSBS `invalid_argument` ConnectError.
+ */
+export async function checkRestorable(
+  deps: UseCaseDeps,
+  request: CheckRestorableRequest,
+): Promise<MessageInitShape<typeof CheckRestorableResponseSchema>> {
+  const { store, limits, onVerdict } = deps;
+  ensureValid(validateProviderId(request.providerId));
+  ensureValid(validateRestoreEntries(request.checkRestorable, limits));
+  // Validated: every entry has a target.
+  const entries = request.checkRestorable as ReadonlyArray<RestoreEntry>;
+  const serverIds = unique(entries.map((e) => e.target.resourceId));
+  const [items, servers, volumes] = await lookUpWithProvider(
+    store,
+    request.providerId,
+    Promise.all([
+      store.getCheckpointItems(request.projectId, request.providerId, unique(entries.map((e) => e.checkpointItemId))),
+      store.getServers(request.projectId, serverIds),
+      store.getAttachedVolumes(request.projectId, serverIds),
+    ]),
+  );
+  const restorable = entries.map((entry) => {
+    const verdict = checkEntry(entry, {
+      item: items.get(entry.checkpointItemId),
+      server: servers.get(entry.target.resourceId),
+      serverVolumes: volumes.get(entry.target.resourceId) ?? [],
+    });
+    onVerdict?.("CheckRestorable", verdict.ok ? "" : verdict.code);
+    return toCheckResp(entry.target.resourceId, entry.target.resourceType, verdict);
+  });
+  return { restorable };
+}

@@ -1,0 +1,43 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CheckRespSchema } from "../../gen/csbs/v1/resource_service_pb.js";
+import type { RequestLimits, Validation } from "../domain/request-validation.js";
+import type { Verdict } from "../domain/verdict.js";
+import type { Store } from "../store/store.js";
+import { csbsError } from "./csbs-error.js";
+
+/** What the check use cases need: the store, the request limits, and a verdict observer. */
+export interface UseCaseDeps {
+  store: Store;
+  limits: RequestLimits;
+  /** Told of every verdict (for metrics). */
+  onVerdict?: ((method: "CheckRestorable" | "CheckProtectable", errorCode: string) => void) | undefined;
+}
+
+/** A failed validation is a CSBS `invalid_argument` (400 / INVALID_ARGUMENT) naming the field. */
+export function ensureValid(validation: Validation): void {
+  if (!validation.ok) throw csbsError("invalid_argument", validation.message);
+}
+
+export function unique(ids: Iterable<string>): string[] {
+  return [...new Set(ids)];
+}
+
+/**
+ * The lookups of a validated request, run beside the provider's (one query each, in
+ * parallel: no extra round trip on PostgreSQL); an unknown provider fails the request.
+ */
+export async function lookUpWithProvider<T>(store: Store, providerId: string, lookups: Promise<T>): Promise<T> {
+  const [known, found] = await Promise.all([store.hasProvider(providerId), lookups]);
+  if (!known) throw csbsError("invalid_argument", `provider_id: provider invalid (${providerId})`);
+  return found;
+}
+
+export function toCheckResp(
+  resourceId: string,
+  resourceType: string,
+  verdict: Verdict,
+): MessageInitShape<typeof CheckRespSchema> {
+  return verdict.ok
+    ? { result: true, resourceType, errorCode: "", errorMsg: "", resourceId }
+    : { result: false, resourceType, errorCode: verdict.code, errorMsg: verdict.message, resourceId };
+}
