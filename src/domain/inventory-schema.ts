@@ -2,9 +2,19 @@ import { z } from "zod";
 import { PROJECT_ID, UUID } from "./id-patterns.js";
 import type { CheckpointItem, Inventory, Server, Volume } from "./types.js";
 
-const uuid = z.string().regex(UUID, "must be a UUID");
+/** A UUID in either case, stored in lower case (the form every lookup uses). */
+const uuid = z
+  .string()
+  .regex(UUID, "must be a UUID")
+  .transform((id) => id.toLowerCase());
 const projectId = z.string().regex(PROJECT_ID, "must be 1-64 characters of [A-Za-z0-9-]");
-const text = z.string().min(1, "must not be empty").max(255, "must be at most 255 characters");
+/** Any C0/C1 control character (NUL included: PostgreSQL cannot store it in text). */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const text = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  .refine((s) => !CONTROL_CHARACTER.test(s), "must not contain control characters");
 const gigabytes = z.number().int("must be a whole number of GB").min(0, "must not be negative").max(1_000_000);
 
 const volumeBackup = z.strictObject({

@@ -1,5 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CheckRestorableRequest, CheckRestorableResponseSchema } from "../../gen/csbs/v1/resource_service_pb.js";
+import { lowerCaseRestoreEntries } from "../domain/lower-case-ids.js";
 import { validateProviderId, validateRestoreEntries } from "../domain/request-validation.js";
 import { checkRestorable as checkEntry, type RestoreEntry } from "../domain/restore-rules.js";
 import { ensureValid, lookUpWithProvider, toCheckResp, type UseCaseDeps, unique } from "./use-case-deps.js";
@@ -14,28 +15,31 @@ export async function checkRestorable(
   request: CheckRestorableRequest,
 ): Promise<MessageInitShape<typeof CheckRestorableResponseSchema>> {
   const { store, limits, onVerdict } = deps;
-  ensureValid(validateProviderId(request.providerId));
-  ensureValid(validateRestoreEntries(request.checkRestorable, limits));
+  // Ids in lower case, as stored; the answer echoes resource_id as the caller sent it.
+  const providerId = request.providerId.toLowerCase();
+  const lowered = lowerCaseRestoreEntries(request.checkRestorable);
+  ensureValid(validateProviderId(providerId));
+  ensureValid(validateRestoreEntries(lowered, limits));
   // Validated: every entry has a target.
-  const entries = request.checkRestorable as ReadonlyArray<RestoreEntry>;
+  const entries = lowered as ReadonlyArray<RestoreEntry>;
   const serverIds = unique(entries.map((e) => e.target.resourceId));
   const [items, servers, volumes] = await lookUpWithProvider(
     store,
-    request.providerId,
+    providerId,
     Promise.all([
-      store.getCheckpointItems(request.projectId, request.providerId, unique(entries.map((e) => e.checkpointItemId))),
+      store.getCheckpointItems(request.projectId, providerId, unique(entries.map((e) => e.checkpointItemId))),
       store.getServers(request.projectId, serverIds),
       store.getAttachedVolumes(request.projectId, serverIds),
     ]),
   );
-  const restorable = entries.map((entry) => {
+  const restorable = entries.map((entry, i) => {
     const verdict = checkEntry(entry, {
       item: items.get(entry.checkpointItemId),
       server: servers.get(entry.target.resourceId),
       serverVolumes: volumes.get(entry.target.resourceId) ?? [],
     });
     onVerdict?.("CheckRestorable", verdict.ok ? "" : verdict.code);
-    return toCheckResp(entry.target.resourceId, entry.target.resourceType, verdict);
+    return toCheckResp(request.checkRestorable[i]!.target!.resourceId, entry.target.resourceType, verdict);
   });
   return { restorable };
 }

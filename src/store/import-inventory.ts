@@ -69,11 +69,13 @@ export async function deleteInventory(store: Store, request: InventoryDeleteRequ
     const index = request[field].findIndex((id) => !isUuid(id));
     if (index >= 0) throw new InventoryError(`${field}[${index}]`, `${field}[${index}]: must be a UUID`);
   }
+  // Ids are stored in lower case; the caller may send either.
+  const lower = (ids: ReadonlyArray<string>) => ids.map((id) => id.toLowerCase());
   const deletes: InventoryDeletes = {
     projectId: request.projectId,
-    checkpointItemIds: request.checkpoint_item_ids,
-    serverIds: request.server_ids,
-    volumeIds: request.volume_ids,
+    checkpointItemIds: lower(request.checkpoint_item_ids),
+    serverIds: lower(request.server_ids),
+    volumeIds: lower(request.volume_ids),
   };
   return store.write({ checkpointItems: [], servers: [], volumes: [] }, [deletes]);
 }
