@@ -1,6 +1,6 @@
 import type { Server, Volume } from "./types.js";
 import { SERVER_TYPES } from "./types.js";
-import { fail, PASS, type Verdict } from "./verdict.js";
+import { type RuleFailure, type RuleMode, ruleFailure, type Verdict, verdictOf } from "./verdict.js";
 
 /** One entry of a protectability check, as plain data. */
 export interface ProtectEntry {
@@ -19,25 +19,56 @@ const PROTECTABLE_STATUSES: ReadonlySet<string> = new Set(["ACTIVE", "SHUTOFF"])
 const UNSUPPORTED = "Resource (%s) type (%s) is not support protection.";
 
 /**
- * The 8 protectability rules of the CSBS API, in order; the first failure decides.
+ * The 8 protectability rules of the CSBS API (SPEC section 4), in rule order. `first` stops
+ * at the first failure (the verdict); `all` (explain, SPEC section 7) returns every failing
+ * rule: rules 1 and 2 always run, rules 3 to 8 need the server.
  */
-export function checkProtectable(entry: ProtectEntry, facts: ProtectFacts): Verdict {
+export function protectFailures(entry: ProtectEntry, facts: ProtectFacts, mode: RuleMode): RuleFailure[] {
   const { server, serverVolumes } = facts;
-  if (!SERVER_TYPES.has(entry.resourceType))
-    return fail("CSBS.6003", UNSUPPORTED, entry.resourceId, entry.resourceType);
-  if (server === undefined) return fail("CSBS.6000", "server do not exist");
-  if (server.type !== entry.resourceType) return fail("CSBS.6003", UNSUPPORTED, entry.resourceId, entry.resourceType);
+  const first = mode === "first";
+  const out: RuleFailure[] = [];
+  if (!SERVER_TYPES.has(entry.resourceType)) {
+    out.push(ruleFailure(1, "CSBS.6003", UNSUPPORTED, entry.resourceId, entry.resourceType));
+    if (first) return out;
+  }
+  if (server === undefined) {
+    out.push(ruleFailure(2, "CSBS.6000", "server do not exist"));
+    return out;
+  }
+  if (server.type !== entry.resourceType) {
+    out.push(ruleFailure(3, "CSBS.6003", UNSUPPORTED, entry.resourceId, entry.resourceType));
+    if (first) return out;
+  }
   if (!PROTECTABLE_STATUSES.has(server.status)) {
-    return fail("CSBS.6006", "Server (%s) status (%s) is not allowed to protect.", server.id, server.status);
+    out.push(
+      ruleFailure(4, "CSBS.6006", "Server (%s) status (%s) is not allowed to protect.", server.id, server.status),
+    );
+    if (first) return out;
   }
-  if (server.policyId !== null) return fail("CSBS.6004", "Server (%s) is already in service.", server.id);
-  if (serverVolumes.length === 0)
-    return fail("CSBS.6007", "No volume attached to the server (%s) for protect.", server.id);
+  if (server.policyId !== null) {
+    out.push(ruleFailure(5, "CSBS.6004", "Server (%s) is already in service.", server.id));
+    if (first) return out;
+  }
+  if (serverVolumes.length === 0) {
+    out.push(ruleFailure(6, "CSBS.6007", "No volume attached to the server (%s) for protect.", server.id));
+    if (first) return out;
+  }
   const shared = serverVolumes.find((v) => v.shareable);
-  if (shared)
-    return fail("CSBS.6010", "Volume (%s) attached to server (%s) is shareable volume.", shared.id, server.id);
-  if (!server.backupSupported) {
-    return fail("CSBS.6027", "The AZ where the resource (%s) is located does not support backup.", server.id);
+  if (shared) {
+    out.push(
+      ruleFailure(7, "CSBS.6010", "Volume (%s) attached to server (%s) is shareable volume.", shared.id, server.id),
+    );
+    if (first) return out;
   }
-  return PASS;
+  if (!server.backupSupported) {
+    out.push(
+      ruleFailure(8, "CSBS.6027", "The AZ where the resource (%s) is located does not support backup.", server.id),
+    );
+  }
+  return out;
+}
+
+/** The 8 protectability rules; the first failure decides. */
+export function checkProtectable(entry: ProtectEntry, facts: ProtectFacts): Verdict {
+  return verdictOf(protectFailures(entry, facts, "first"));
 }

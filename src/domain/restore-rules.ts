@@ -1,6 +1,7 @@
-import type { CheckpointItem, Server, Volume } from "./types.js";
+import { suggestVolumes, type VolumeMapping } from "./suggest-volumes.js";
+import type { CheckpointItem, Server, Volume, VolumeBackup } from "./types.js";
 import { SERVER_TYPES } from "./types.js";
-import { fail, PASS, type Verdict } from "./verdict.js";
+import { type RuleFailure, type RuleMode, ruleFailure, type Verdict, verdictOf } from "./verdict.js";
 
 /** One entry of a restorability check, as plain data. */
 export interface RestoreEntry {
@@ -34,100 +35,215 @@ const TERMINATED_SERVER_STATUSES: ReadonlySet<string> = new Set(["DELETED", "SOF
 const UNSTABLE_SERVER_STATUSES: ReadonlySet<string> = new Set(["ERROR", "RESIZE", "VERIFY_RESIZE"]);
 
 /**
- * The 18 restorability rules of the CSBS API, in order; the first failure decides.
+ * The 18 restorability rules of the CSBS API (SPEC section 3), in rule order.
+ *
+ * `first` (the default answer) returns at the first failure, so it does no more work than
+ * the verdict needs. `all` (explain, SPEC section 7) returns every failing rule: a rule runs
+ * only when the objects it reads exist (rule 4 always; 2, 3, 13, 15 need the item; 6-9, 12,
+ * 14 the server; 10, 11, 16-18 both), and rules 16-18 consider only the mappings whose
+ * backup is a volume backup of the item and whose volume is attached to the server. In both
+ * modes the first element is the same failure.
  */
-export function checkRestorable(entry: RestoreEntry, facts: RestoreFacts): Verdict {
+export function restoreFailures(entry: RestoreEntry, facts: RestoreFacts, mode: RuleMode): RuleFailure[] {
   const { target } = entry;
   const { item, server, serverVolumes } = facts;
+  const first = mode === "first";
+  const out: RuleFailure[] = [];
 
   // 1-3: the checkpoint item
-  if (item === undefined) return fail("CSBS.3001", "Checkpoint_item (%s) is not found.", entry.checkpointItemId);
-  if (BUSY_ITEM_STATUSES.has(item.status)) return fail("CSBS.2003", "item in executing");
-  if (item.status !== "available" || item.supportedRestoreMode === "na") {
-    return fail("CSBS.4000", "checkpoint item not available");
+  if (item === undefined) {
+    out.push(ruleFailure(1, "CSBS.3001", "Checkpoint_item (%s) is not found.", entry.checkpointItemId));
+    if (first) return out;
+  } else {
+    if (BUSY_ITEM_STATUSES.has(item.status)) {
+      out.push(ruleFailure(2, "CSBS.2003", "item in executing"));
+      if (first) return out;
+    }
+    if (item.status !== "available" || item.supportedRestoreMode === "na") {
+      out.push(ruleFailure(3, "CSBS.4000", "checkpoint item not available"));
+      if (first) return out;
+    }
   }
 
   // 4-9: the target server
   if (!SERVER_TYPES.has(target.resourceType)) {
-    return fail(
-      "CSBS.6013",
-      "Resource (%s) type (%s) is not support restoration.",
-      target.resourceId,
-      target.resourceType,
+    out.push(
+      ruleFailure(
+        4,
+        "CSBS.6013",
+        "Resource (%s) type (%s) is not support restoration.",
+        target.resourceId,
+        target.resourceType,
+      ),
     );
+    if (first) return out;
   }
-  if (server === undefined) return fail("CSBS.6000", "server do not exist");
-  if (server.type !== target.resourceType) return fail("CSBS.6016", "can not restore server type is not allow");
-  if (TERMINATED_SERVER_STATUSES.has(server.status)) return fail("CSBS.6001", "The server has stopped.");
-  if (UNSTABLE_SERVER_STATUSES.has(server.status) || server.restoring) {
-    return fail("CSBS.6015", "The server is restoring.");
+  if (server === undefined) {
+    out.push(ruleFailure(5, "CSBS.6000", "server do not exist"));
+    if (first) return out;
+  } else {
+    if (server.type !== target.resourceType) {
+      out.push(ruleFailure(6, "CSBS.6016", "can not restore server type is not allow"));
+      if (first) return out;
+    }
+    if (TERMINATED_SERVER_STATUSES.has(server.status)) {
+      out.push(ruleFailure(7, "CSBS.6001", "The server has stopped."));
+      if (first) return out;
+    }
+    if (UNSTABLE_SERVER_STATUSES.has(server.status) || server.restoring) {
+      out.push(ruleFailure(8, "CSBS.6015", "The server is restoring."));
+      if (first) return out;
+    }
+    if (!server.restoreSupported) {
+      out.push(ruleFailure(9, "CSBS.6061", "volume of server in this pod does not support backup"));
+      if (first) return out;
+    }
   }
-  if (!server.restoreSupported) return fail("CSBS.6061", "volume of server in this pod does not support backup");
 
   // 10-11: source and target agree
-  if (item.resourceType !== server.type) {
-    return fail(
-      "CSBS.6019",
-      "The source server (%s) type (%s) is not the same as the target server (%s) type (%s).",
-      item.resourceId,
-      item.resourceType,
-      server.id,
-      server.type,
-    );
-  }
-  if (item.resourceAz !== server.availabilityZone) {
-    return fail(
-      "CSBS.6025",
-      "The AZ of local checkpoint item (%s) is not support to restore the resource (%s).",
-      item.id,
-      server.id,
-    );
+  if (item !== undefined && server !== undefined) {
+    if (item.resourceType !== server.type) {
+      out.push(
+        ruleFailure(
+          10,
+          "CSBS.6019",
+          "The source server (%s) type (%s) is not the same as the target server (%s) type (%s).",
+          item.resourceId,
+          item.resourceType,
+          server.id,
+          server.type,
+        ),
+      );
+      if (first) return out;
+    }
+    if (item.resourceAz !== server.availabilityZone) {
+      out.push(
+        ruleFailure(
+          11,
+          "CSBS.6025",
+          "The AZ of local checkpoint item (%s) is not support to restore the resource (%s).",
+          item.id,
+          server.id,
+        ),
+      );
+      if (first) return out;
+    }
   }
 
   // 12-18: the disk mapping
-  if (serverVolumes.length === 0) {
-    return fail("CSBS.6020", "No volume attached to the server (%s) for restore.", server.id);
+  if (server !== undefined && serverVolumes.length === 0) {
+    out.push(ruleFailure(12, "CSBS.6020", "No volume attached to the server (%s) for restore.", server.id));
+    if (first) return out;
   }
-  const backups = new Map(item.volumeBackups.map((b) => [b.id, b]));
-  const volumes = new Map(serverVolumes.map((v) => [v.id, v]));
+  const backups = item === undefined ? undefined : new Map(item.volumeBackups.map((b) => [b.id, b]));
+  const volumes = server === undefined ? undefined : new Map(serverVolumes.map((v) => [v.id, v]));
+  if (item !== undefined && backups !== undefined) {
+    const unknownBackups = target.volumes.filter((m) => !backups.has(m.backupId)).map((m) => m.backupId);
+    if (unknownBackups.length > 0) {
+      out.push(
+        ruleFailure(
+          13,
+          "CSBS.6017",
+          "Can not find backup(s) (%s) in checkpoint item (%s).",
+          unknownBackups.join(","),
+          item.id,
+        ),
+      );
+      if (first) return out;
+    }
+  }
+  if (volumes !== undefined) {
+    const unknownVolumes = target.volumes.filter((m) => !volumes.has(m.volumeId)).map((m) => m.volumeId);
+    if (unknownVolumes.length > 0) {
+      out.push(ruleFailure(14, "CSBS.6014", "Volume(s) (%s) not found in target server.", unknownVolumes.join(",")));
+      if (first) return out;
+    }
+  }
+  if (item !== undefined) {
+    const mapped = new Set(target.volumes.map((m) => m.backupId));
+    const unassigned = item.volumeBackups.filter((b) => !mapped.has(b.id)).map((b) => b.id);
+    if (unassigned.length > 0) {
+      out.push(
+        ruleFailure(
+          15,
+          "CSBS.6018",
+          "Not assign backup(s) (%s) to volume(s), partial restore is not supported.",
+          unassigned.join(","),
+        ),
+      );
+      if (first) return out;
+    }
+  }
+  if (server === undefined || backups === undefined || volumes === undefined) return out;
 
-  const unknownBackups = target.volumes.filter((m) => !backups.has(m.backupId)).map((m) => m.backupId);
-  if (unknownBackups.length > 0) {
-    return fail("CSBS.6017", "Can not find backup(s) (%s) in checkpoint item (%s).", unknownBackups.join(","), item.id);
+  // 16-18: the mappings of a known backup onto an attached volume, in request order (in
+  // `first` mode, rules 13 and 14 passed: that is every mapping).
+  const pairs: Array<{ backup: VolumeBackup; volume: Volume }> = [];
+  for (const m of target.volumes) {
+    const backup = backups.get(m.backupId);
+    const volume = volumes.get(m.volumeId);
+    if (backup !== undefined && volume !== undefined) pairs.push({ backup, volume });
   }
-  const unknownVolumes = target.volumes.filter((m) => !volumes.has(m.volumeId)).map((m) => m.volumeId);
-  if (unknownVolumes.length > 0) {
-    return fail("CSBS.6014", "Volume(s) (%s) not found in target server.", unknownVolumes.join(","));
-  }
-  const mapped = new Set(target.volumes.map((m) => m.backupId));
-  const unassigned = item.volumeBackups.filter((b) => !mapped.has(b.id)).map((b) => b.id);
-  if (unassigned.length > 0) {
-    return fail(
-      "CSBS.6018",
-      "Not assign backup(s) (%s) to volume(s), partial restore is not supported.",
-      unassigned.join(","),
-    );
-  }
-
-  // Every mapping now names a known backup and an attached volume.
-  const pairs = target.volumes.map((m) => ({ backup: backups.get(m.backupId)!, volume: volumes.get(m.volumeId)! }));
   const shared = pairs.find((p) => p.volume.shareable);
   if (shared) {
-    return fail("CSBS.6021", "Volume (%s) attached to server (%s) is shareable volume.", shared.volume.id, server.id);
+    out.push(
+      ruleFailure(
+        16,
+        "CSBS.6021",
+        "Volume (%s) attached to server (%s) is shareable volume.",
+        shared.volume.id,
+        server.id,
+      ),
+    );
+    if (first) return out;
   }
   if (pairs.some((p) => !p.backup.bootable && p.volume.bootable)) {
-    return fail("CSBS.6023", "Can not restore data volume to system volume. server id is (%s).", server.id);
+    out.push(
+      ruleFailure(17, "CSBS.6023", "Can not restore data volume to system volume. server id is (%s).", server.id),
+    );
+    if (first) return out;
   }
   const small = pairs.find((p) => p.volume.size < p.backup.sourceVolumeSize);
   if (small) {
-    return fail(
-      "CSBS.6024",
-      "Target volume (%s) size (%s) small than volume backup (%s) size (%s).",
-      small.volume.id,
-      small.volume.size,
-      small.backup.id,
-      small.backup.sourceVolumeSize,
+    out.push(
+      ruleFailure(
+        18,
+        "CSBS.6024",
+        "Target volume (%s) size (%s) small than volume backup (%s) size (%s).",
+        small.volume.id,
+        small.volume.size,
+        small.backup.id,
+        small.backup.sourceVolumeSize,
+      ),
     );
   }
-  return PASS;
+  return out;
+}
+
+/** The 18 restorability rules; the first failure decides. */
+export function checkRestorable(entry: RestoreEntry, facts: RestoreFacts): Verdict {
+  return verdictOf(restoreFailures(entry, facts, "first"));
+}
+
+/** The explain answer of one entry (SPEC section 7). */
+export interface RestoreExplanation {
+  /** Every failing rule, in rule order; empty exactly when the entry passes. */
+  failures: RuleFailure[];
+  /** A mapping of every backup of the item that passes rules 13-18, or empty. */
+  suggestedVolumes: VolumeMapping[];
+}
+
+const isMappingRule = (f: RuleFailure) => f.rule >= 13 && f.rule <= 18;
+
+/**
+ * Every failing rule of the entry, and a suggested disk mapping when the item and the server
+ * both exist and the entry's own mapping fails one of rules 13-18 (SPEC section 7).
+ */
+export function explainRestorable(entry: RestoreEntry, facts: RestoreFacts): RestoreExplanation {
+  const failures = restoreFailures(entry, facts, "all");
+  const suggestedVolumes =
+    facts.item !== undefined && facts.server !== undefined && failures.some(isMappingRule)
+      ? suggestVolumes(facts.item, facts.serverVolumes)
+      : [];
+  return { failures, suggestedVolumes };
 }

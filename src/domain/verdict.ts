@@ -1,6 +1,19 @@
 /** The outcome of one check: passing, or the code and message of the first rule that failed. */
 export type Verdict = { ok: true } | { ok: false; code: string; message: string };
 
+/** One failing rule of an entry: its number (SPEC section 3 or 4), CSBS code and filled-in message. */
+export interface RuleFailure {
+  rule: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * How many failures a rule list reports: `first` stops at the first failure (the verdict,
+ * the default answer); `all` evaluates every rule whose objects exist (explain, SPEC section 7).
+ */
+export type RuleMode = "first" | "all";
+
 export const PASS: Verdict = Object.freeze({ ok: true });
 
 /** Fills each `%s` of a message template with the next argument. */
@@ -9,6 +22,18 @@ export function fill(template: string, ...args: ReadonlyArray<string | number>):
   return template.replace(/%s/g, () => String(args[i++] ?? ""));
 }
 
-export function fail(code: string, template: string, ...args: ReadonlyArray<string | number>): Verdict {
-  return { ok: false, code, message: fill(template, ...args) };
+/** A failure of rule `rule`. */
+export function ruleFailure(
+  rule: number,
+  code: string,
+  template: string,
+  ...args: ReadonlyArray<string | number>
+): RuleFailure {
+  return { rule, code, message: fill(template, ...args) };
+}
+
+/** The verdict of a rule list: its first failure, or PASS. */
+export function verdictOf(failures: ReadonlyArray<RuleFailure>): Verdict {
+  const first = failures[0];
+  return first === undefined ? PASS : { ok: false, code: first.code, message: first.message };
 }
