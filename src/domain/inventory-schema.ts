@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { type Camelized, camelCase } from "./camelize.js";
 import { PROJECT_ID, UUID } from "./id-patterns.js";
-import type { CheckpointItem, Inventory, Server, Volume } from "./types.js";
+import type { Inventory } from "./types.js";
 
 /** A UUID in either case, stored in lower case (the form every lookup uses). */
 const uuid = z
@@ -17,7 +18,13 @@ const text = z
   .refine((s) => !CONTROL_CHARACTER.test(s), "must not contain control characters");
 const gigabytes = z.number().int("must be a whole number of GB").min(0, "must not be negative").max(1_000_000);
 
-const volumeBackup = z.strictObject({
+/*
+ * The one definition of the inventory's records: the file format (SPEC section 5,
+ * snake_case) and, camelized, the domain types (types.ts). The stores' rows have the same
+ * columns (src/store/rows.ts derives them from these shapes); only the SQL is per database.
+ */
+
+export const volumeBackupSchema = z.strictObject({
   id: uuid,
   source_volume_id: uuid,
   source_volume_size: gigabytes,
@@ -25,7 +32,7 @@ const volumeBackup = z.strictObject({
   status: text,
 });
 
-const checkpointItem = z.strictObject({
+export const checkpointItemSchema = z.strictObject({
   id: uuid,
   project_id: projectId,
   provider_id: uuid,
@@ -35,10 +42,10 @@ const checkpointItem = z.strictObject({
   status: text,
   resource_az: text,
   supported_restore_mode: text,
-  volume_backups: z.array(volumeBackup).max(256),
+  volume_backups: z.array(volumeBackupSchema).max(256),
 });
 
-const server = z.strictObject({
+export const serverSchema = z.strictObject({
   id: uuid,
   project_id: projectId,
   type: text,
@@ -50,7 +57,7 @@ const server = z.strictObject({
   policy_id: text.nullable().default(null),
 });
 
-const volume = z.strictObject({
+export const volumeSchema = z.strictObject({
   id: uuid,
   project_id: projectId,
   server_id: uuid.nullable(),
@@ -61,9 +68,9 @@ const volume = z.strictObject({
 });
 
 const inventory = z.strictObject({
-  checkpoint_items: z.array(checkpointItem).default([]),
-  servers: z.array(server).default([]),
-  volumes: z.array(volume).default([]),
+  checkpoint_items: z.array(checkpointItemSchema).default([]),
+  servers: z.array(serverSchema).default([]),
+  volumes: z.array(volumeSchema).default([]),
 });
 
 /** Inventory records as they appear in the JSON inventory file (snake_case). */
@@ -94,44 +101,9 @@ export function parseInventory(json: unknown): InventoryParse {
     return { ok: false, path, message: `${path}: ${issue.message}` };
   }
   const doc = parsed.data;
-  const checkpointItems: CheckpointItem[] = doc.checkpoint_items.map((c) => ({
-    id: c.id,
-    projectId: c.project_id,
-    providerId: c.provider_id,
-    checkpointId: c.checkpoint_id,
-    resourceId: c.resource_id,
-    resourceType: c.resource_type,
-    status: c.status,
-    resourceAz: c.resource_az,
-    supportedRestoreMode: c.supported_restore_mode,
-    volumeBackups: c.volume_backups.map((b) => ({
-      id: b.id,
-      sourceVolumeId: b.source_volume_id,
-      sourceVolumeSize: b.source_volume_size,
-      bootable: b.bootable,
-      status: b.status,
-    })),
-  }));
-  const servers: Server[] = doc.servers.map((s) => ({
-    id: s.id,
-    projectId: s.project_id,
-    type: s.type,
-    status: s.status,
-    availabilityZone: s.availability_zone,
-    restoreSupported: s.restore_supported,
-    backupSupported: s.backup_supported,
-    restoring: s.restoring,
-    policyId: s.policy_id,
-  }));
-  const volumes: Volume[] = doc.volumes.map((v) => ({
-    id: v.id,
-    projectId: v.project_id,
-    serverId: v.server_id,
-    size: v.size,
-    bootable: v.bootable,
-    shareable: v.shareable,
-    status: v.status,
-  }));
+  const checkpointItems = doc.checkpoint_items.map(camelize);
+  const servers = doc.servers.map(camelize);
+  const volumes = doc.volumes.map(camelize);
   const backupIds = checkpointItems.flatMap((c, i) =>
     c.volumeBackups.map((b, j) => ({ id: b.id, at: `checkpoint_items[${i}].volume_backups[${j}].id` })),
   );
@@ -142,6 +114,15 @@ export function parseInventory(json: unknown): InventoryParse {
     firstDuplicateAt(backupIds);
   if (dup) return { ok: false, path: dup, message: `${dup}: duplicate id in this inventory` };
   return { ok: true, inventory: { checkpointItems, servers, volumes } };
+}
+
+/** A parsed record (and its nested records) with the domain's camelCase keys. */
+function camelize<T extends object>(record: T): Camelized<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    out[camelCase(key)] = Array.isArray(value) ? value.map((v) => camelize(v as object)) : value;
+  }
+  return out as Camelized<T>;
 }
 
 function firstDuplicateAt(entries: ReadonlyArray<{ id: string; at: string }>): string | undefined {

@@ -1,54 +1,26 @@
+import type { z } from "zod";
+import type { Camelized } from "./camelize.js";
+import type { checkpointItemSchema, serverSchema, volumeBackupSchema, volumeSchema } from "./inventory-schema.js";
+
 /** The resource types CSBS can protect and restore. */
 export const SERVER_TYPES: ReadonlySet<string> = new Set(["OS::Nova::Server", "OS::Ironic::BareMetalServer"]);
 
-export interface VolumeBackup {
-  id: string;
-  sourceVolumeId: string;
-  /** GB */
-  sourceVolumeSize: number;
-  bootable: boolean;
-  status: string;
-}
+/*
+ * The domain's records are the inventory file's records (inventory-schema.ts, the one
+ * definition of every field) with camelCase keys.
+ */
 
-export interface CheckpointItem {
-  id: string;
-  projectId: string;
-  providerId: string;
-  checkpointId: string;
-  /** The source server. */
-  resourceId: string;
-  resourceType: string;
-  status: string;
-  resourceAz: string;
-  supportedRestoreMode: string;
-  volumeBackups: VolumeBackup[];
-}
+/** A backup of one disk of the source server; `sourceVolumeSize` in GB, `bootable` for the system disk. */
+export type VolumeBackup = Camelized<z.output<typeof volumeBackupSchema>>;
 
-export interface Server {
-  id: string;
-  projectId: string;
-  type: string;
-  status: string;
-  availabilityZone: string;
-  restoreSupported: boolean;
-  backupSupported: boolean;
-  /** The restore lock. */
-  restoring: boolean;
-  policyId: string | null;
-}
+/** A checkpoint item: the backup of one server (`resourceId`) with its volume backups. */
+export type CheckpointItem = Camelized<z.output<typeof checkpointItemSchema>>;
 
-export interface Volume {
-  id: string;
-  projectId: string;
-  /** The server the volume is attached to, or null when detached. */
-  serverId: string | null;
-  /** GB */
-  size: number;
-  /** True for the system disk. */
-  bootable: boolean;
-  shareable: boolean;
-  status: string;
-}
+/** A server; `restoring` is the restore lock, `policyId` the backup policy it is bound to (or null). */
+export type Server = Camelized<z.output<typeof serverSchema>>;
+
+/** A volume; `serverId` null when detached, `size` in GB, `bootable` for the system disk. */
+export type Volume = Camelized<z.output<typeof volumeSchema>>;
 
 /** The inventory: what the service knows of backups, servers and volumes. */
 export interface Inventory {

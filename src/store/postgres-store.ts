@@ -1,6 +1,7 @@
 import pg from "pg";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
+import { createTimed } from "./create-timed.js";
 import { groupBy } from "./group-by.js";
 import {
   type BackupRow,
@@ -167,17 +168,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw toStoreError(error);
   }
 
-  const observe = options.onQuery;
-  async function timed<T>(table: string, run: () => Promise<T>): Promise<T> {
-    const start = observe ? performance.now() : 0;
-    try {
-      return await run();
-    } catch (error) {
-      throw toStoreError(error);
-    } finally {
-      observe?.(table, (performance.now() - start) / 1000);
-    }
-  }
+  const timed = createTimed(options.onQuery, toStoreError);
   async function lookup<R extends pg.QueryResultRow>(
     table: string,
     statement: { name: string; text: string },

@@ -1,97 +1,54 @@
+import { z } from "zod";
+import { camelCase } from "../domain/camelize.js";
+import { checkpointItemSchema, serverSchema, volumeBackupSchema, volumeSchema } from "../domain/inventory-schema.js";
 import type { CheckpointItem, Server, Volume, VolumeBackup } from "../domain/types.js";
 
 /** A boolean column: SQLite answers 0/1, PostgreSQL true/false. */
 export type Flag = number | boolean;
-const flag = (value: Flag): boolean => value === true || value === 1;
 
-/** The rows both stores read, column for column (the schemas are the same). */
-export interface ItemRow {
-  project_id: string;
-  id: string;
-  provider_id: string;
-  checkpoint_id: string;
-  resource_id: string;
-  resource_type: string;
-  status: string;
-  resource_az: string;
-  supported_restore_mode: string;
+/** The row of a record: its columns are the record's snake_case fields, booleans as flags. */
+type Row<T> = { [K in keyof T]: T[K] extends boolean ? Flag : T[K] };
+
+/*
+ * The rows both stores read, column for column (the schemas are the same), derived from the
+ * inventory's one definition (src/domain/inventory-schema.ts).
+ */
+export type ItemRow = Row<Omit<z.output<typeof checkpointItemSchema>, "volume_backups">>;
+export type BackupRow = Row<z.output<typeof volumeBackupSchema>> & { checkpoint_item_id: string };
+export type ServerRow = Row<z.output<typeof serverSchema>>;
+export type VolumeRow = Row<z.output<typeof volumeSchema>>;
+
+function isBoolean(schema: z.ZodType): boolean {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) {
+    return isBoolean(schema.unwrap() as z.ZodType);
+  }
+  return schema instanceof z.ZodBoolean;
 }
-export interface BackupRow {
-  checkpoint_item_id: string;
-  id: string;
-  source_volume_id: string;
-  source_volume_size: number;
-  bootable: Flag;
-  status: string;
+
+/** Maps a row to its record: each column of the shape to its camelCase field, flags to booleans. */
+function rowMapper<T>(shape: Record<string, z.ZodType>, skip: ReadonlyArray<string> = []): (row: object) => T {
+  const columns = Object.entries(shape)
+    .filter(([column]) => !skip.includes(column))
+    .map(([column, schema]) => ({ column, field: camelCase(column), flag: isBoolean(schema) }));
+  return (row) => {
+    const r = row as Record<string, unknown>;
+    const record: Record<string, unknown> = {};
+    for (const { column, field, flag } of columns) {
+      const value = r[column];
+      record[field] = flag ? value === true || value === 1 : value;
+    }
+    return record as T;
+  };
 }
-export interface ServerRow {
-  project_id: string;
-  id: string;
-  type: string;
-  status: string;
-  availability_zone: string;
-  restore_supported: Flag;
-  backup_supported: Flag;
-  restoring: Flag;
-  policy_id: string | null;
-}
-export interface VolumeRow {
-  project_id: string;
-  id: string;
-  server_id: string | null;
-  size: number;
-  bootable: Flag;
-  shareable: Flag;
-  status: string;
-}
+
+const itemOf = rowMapper<Omit<CheckpointItem, "volumeBackups">>(checkpointItemSchema.shape, ["volume_backups"]);
 
 export function toCheckpointItem(r: ItemRow, volumeBackups: VolumeBackup[]): CheckpointItem {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    providerId: r.provider_id,
-    checkpointId: r.checkpoint_id,
-    resourceId: r.resource_id,
-    resourceType: r.resource_type,
-    status: r.status,
-    resourceAz: r.resource_az,
-    supportedRestoreMode: r.supported_restore_mode,
-    volumeBackups,
-  };
+  const item = itemOf(r) as CheckpointItem;
+  item.volumeBackups = volumeBackups;
+  return item;
 }
 
-export function toVolumeBackup(r: BackupRow): VolumeBackup {
-  return {
-    id: r.id,
-    sourceVolumeId: r.source_volume_id,
-    sourceVolumeSize: r.source_volume_size,
-    bootable: flag(r.bootable),
-    status: r.status,
-  };
-}
-
-export function toServer(r: ServerRow): Server {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    type: r.type,
-    status: r.status,
-    availabilityZone: r.availability_zone,
-    restoreSupported: flag(r.restore_supported),
-    backupSupported: flag(r.backup_supported),
-    restoring: flag(r.restoring),
-    policyId: r.policy_id,
-  };
-}
-
-export function toVolume(r: VolumeRow): Volume {
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    serverId: r.server_id,
-    size: r.size,
-    bootable: flag(r.bootable),
-    shareable: flag(r.shareable),
-    status: r.status,
-  };
-}
+export const toVolumeBackup: (r: BackupRow) => VolumeBackup = rowMapper(volumeBackupSchema.shape);
+export const toServer: (r: ServerRow) => Server = rowMapper(serverSchema.shape);
+export const toVolume: (r: VolumeRow) => Volume = rowMapper(volumeSchema.shape);

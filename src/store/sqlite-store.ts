@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
+import { createTimed } from "./create-timed.js";
 import { groupBy } from "./group-by.js";
 import {
   type BackupRow,
@@ -68,17 +69,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma(`mmap_size = ${Math.max(0, Math.floor(options.mmapSizeBytes ?? 256 * 2 ** 20))}`);
   migrate(db);
 
-  const observe = options.onQuery;
-  function timed<T>(table: string, run: () => T): T {
-    const start = observe ? performance.now() : 0;
-    try {
-      return run();
-    } catch (error) {
-      throw toStoreError(error);
-    } finally {
-      observe?.(table, (performance.now() - start) / 1000);
-    }
-  }
+  const timed = createTimed(options.onQuery, toStoreError);
 
   const selectProvider = db.prepare<[string], { id: string }>("SELECT id FROM providers WHERE id = ?");
   const selectItems = db.prepare<[string, string, string], ItemRow>(

@@ -1,0 +1,37 @@
+import type { QueryObserver } from "./store.js";
+
+/** Runs one statement (or a few of one table), reporting its duration and mapping its failure. */
+export type Timed = <T>(table: string, run: () => T) => T;
+
+/**
+ * The stores' statement wrapper: reports how long each statement took to `observe` (when
+ * given) and turns a failure into the store's own error. A `run` that returns a promise
+ * (PostgreSQL) is timed until it settles; a synchronous one (SQLite) until it returns.
+ */
+export function createTimed(observe: QueryObserver | undefined, toStoreError: (error: unknown) => unknown): Timed {
+  return <T>(table: string, run: () => T): T => {
+    const start = observe ? performance.now() : 0;
+    const done = () => observe?.(table, (performance.now() - start) / 1000);
+    let result: T;
+    try {
+      result = run();
+    } catch (error) {
+      done();
+      throw toStoreError(error);
+    }
+    if (!(result instanceof Promise)) {
+      done();
+      return result;
+    }
+    return result.then(
+      (value) => {
+        done();
+        return value;
+      },
+      (error: unknown) => {
+        done();
+        throw toStoreError(error);
+      },
+    ) as T;
+  };
+}
