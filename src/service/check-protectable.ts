@@ -1,13 +1,22 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CheckProtectableRequest, CheckProtectableResponseSchema } from "../../gen/csbs/v1/resource_service_pb.js";
 import { lowerCaseProtectEntries } from "../domain/lower-case-ids.js";
-import { checkProtectable as checkEntry } from "../domain/protect-rules.js";
+import { checkProtectable as checkEntry, protectFailures } from "../domain/protect-rules.js";
 import { validateProtectEntries, validateProviderId } from "../domain/request-validation.js";
-import { ensureValid, lookUpWithProvider, toCheckResp, type UseCaseDeps, unique } from "./use-case-deps.js";
+import { verdictOf } from "../domain/verdict.js";
+import {
+  ensureValid,
+  lookUpWithProvider,
+  toCheckResp,
+  toExplainedCheckResp,
+  type UseCaseDeps,
+  unique,
+} from "./use-case-deps.js";
 
 /**
  * The CheckProtectable use case, transport-free: validates the request, looks up the
- * servers and their volumes (beside the provider) and applies the 8 rules to every entry.
+ * servers and their volumes (beside the provider) and applies the 8 rules to every entry;
+ * with `explain`, every entry also carries all its failing rules (SPEC section 7).
  */
 export async function checkProtectable(
   deps: UseCaseDeps,
@@ -29,12 +38,20 @@ export async function checkProtectable(
     ]),
   );
   const protectable = entries.map((entry, i) => {
-    const verdict = checkEntry(entry, {
+    const facts = {
       server: servers.get(entry.resourceId),
       serverVolumes: volumes.get(entry.resourceId) ?? [],
-    });
+    };
+    const resourceId = request.checkProtectable[i]!.resourceId;
+    if (request.explain) {
+      const failures = protectFailures(entry, facts, "all");
+      const verdict = verdictOf(failures);
+      onVerdict?.("CheckProtectable", verdict.ok ? "" : verdict.code);
+      return toExplainedCheckResp(resourceId, entry.resourceType, verdict, failures, []);
+    }
+    const verdict = checkEntry(entry, facts);
     onVerdict?.("CheckProtectable", verdict.ok ? "" : verdict.code);
-    return toCheckResp(request.checkProtectable[i]!.resourceId, entry.resourceType, verdict);
+    return toCheckResp(resourceId, entry.resourceType, verdict);
   });
   return { protectable };
 }

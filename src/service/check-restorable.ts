@@ -2,13 +2,23 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CheckRestorableRequest, CheckRestorableResponseSchema } from "../../gen/csbs/v1/resource_service_pb.js";
 import { lowerCaseRestoreEntries } from "../domain/lower-case-ids.js";
 import { validateProviderId, validateRestoreEntries } from "../domain/request-validation.js";
-import { checkRestorable as checkEntry, type RestoreEntry } from "../domain/restore-rules.js";
-import { ensureValid, lookUpWithProvider, toCheckResp, type UseCaseDeps, unique } from "./use-case-deps.js";
+import { checkRestorable as checkEntry, explainRestorable, type RestoreEntry } from "../domain/restore-rules.js";
+import { verdictOf } from "../domain/verdict.js";
+import {
+  ensureValid,
+  lookUpWithProvider,
+  toCheckResp,
+  toExplainedCheckResp,
+  type UseCaseDeps,
+  unique,
+} from "./use-case-deps.js";
 
 /**
  * The CheckRestorable use case, transport-free: validates the request, looks up its
  * objects (one batched query per table, beside the provider's) and applies the 18 rules
- * to every entry. Invalid requests throw a CSBS `invalid_argument` ConnectError.
+ * to every entry; with `explain`, every entry also carries all its failing rules and a
+ * suggested disk mapping (SPEC section 7). Invalid requests throw a CSBS `invalid_argument`
+ * ConnectError.
  */
 export async function checkRestorable(
   deps: UseCaseDeps,
@@ -33,13 +43,21 @@ export async function checkRestorable(
     ]),
   );
   const restorable = entries.map((entry, i) => {
-    const verdict = checkEntry(entry, {
+    const facts = {
       item: items.get(entry.checkpointItemId),
       server: servers.get(entry.target.resourceId),
       serverVolumes: volumes.get(entry.target.resourceId) ?? [],
-    });
+    };
+    const resourceId = request.checkRestorable[i]!.target!.resourceId;
+    if (request.explain) {
+      const { failures, suggestedVolumes } = explainRestorable(entry, facts);
+      const verdict = verdictOf(failures);
+      onVerdict?.("CheckRestorable", verdict.ok ? "" : verdict.code);
+      return toExplainedCheckResp(resourceId, entry.target.resourceType, verdict, failures, suggestedVolumes);
+    }
+    const verdict = checkEntry(entry, facts);
     onVerdict?.("CheckRestorable", verdict.ok ? "" : verdict.code);
-    return toCheckResp(request.checkRestorable[i]!.target!.resourceId, entry.target.resourceType, verdict);
+    return toCheckResp(resourceId, entry.target.resourceType, verdict);
   });
   return { restorable };
 }

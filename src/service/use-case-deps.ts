@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CheckRespSchema } from "../../gen/csbs/v1/resource_service_pb.js";
 import type { RequestLimits, Validation } from "../domain/request-validation.js";
-import type { Verdict } from "../domain/verdict.js";
+import type { VolumeMapping } from "../domain/suggest-volumes.js";
+import type { RuleFailure, Verdict } from "../domain/verdict.js";
 import type { Store } from "../store/store.js";
 import { csbsError } from "./csbs-error.js";
 
@@ -40,4 +41,23 @@ export function toCheckResp(
   return verdict.ok
     ? { result: true, resourceType, errorCode: "", errorMsg: "", resourceId }
     : { result: false, resourceType, errorCode: verdict.code, errorMsg: verdict.message, resourceId };
+}
+
+/** A CheckResp with the explain fields (SPEC section 7): every failing rule and the suggested mapping. */
+export function toExplainedCheckResp(
+  resourceId: string,
+  resourceType: string,
+  verdict: Verdict,
+  failures: ReadonlyArray<RuleFailure>,
+  suggestedVolumes: ReadonlyArray<VolumeMapping>,
+): MessageInitShape<typeof CheckRespSchema> {
+  return {
+    result: verdict.ok,
+    resourceType,
+    errorCode: verdict.ok ? "" : verdict.code,
+    errorMsg: verdict.ok ? "" : verdict.message,
+    resourceId,
+    failures: failures.map((f) => ({ rule: f.rule, errorCode: f.code, errorMsg: f.message })),
+    suggestedVolumes: suggestedVolumes.map((m) => ({ backupId: m.backupId, volumeId: m.volumeId })),
+  };
 }

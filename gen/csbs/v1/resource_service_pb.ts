@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csbs/v1/resource_service.proto.
  */
 export const file_csbs_v1_resource_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jc2JzL3YxL3Jlc291cmNlX3NlcnZpY2UucHJvdG8SB2NzYnMudjEidQoWQ2hlY2tSZXN0b3JhYmxlUmVxdWVzdBISCgpwcm9qZWN0X2lkGAEgASgJEhMKC3Byb3ZpZGVyX2lkGAIgASgJEjIKEGNoZWNrX3Jlc3RvcmFibGUYAyADKAsyGC5jc2JzLnYxLlJlc3RvcmFibGVQYXJhbSJYCg9SZXN0b3JhYmxlUGFyYW0SGgoSY2hlY2twb2ludF9pdGVtX2lkGAEgASgJEikKBnRhcmdldBgCIAEoCzIZLmNzYnMudjEuUmVzdG9yYWJsZVRhcmdldCJuChBSZXN0b3JhYmxlVGFyZ2V0EhMKC3Jlc291cmNlX2lkGAEgASgJEhUKDXJlc291cmNlX3R5cGUYAiABKAkSLgoHdm9sdW1lcxgDIAMoCzIdLmNzYnMudjEuUmVzdG9yZVZvbHVtZU1hcHBpbmciPAoUUmVzdG9yZVZvbHVtZU1hcHBpbmcSEQoJYmFja3VwX2lkGAEgASgJEhEKCXZvbHVtZV9pZBgCIAEoCSJBChdDaGVja1Jlc3RvcmFibGVSZXNwb25zZRImCgpyZXN0b3JhYmxlGAEgAygLMhIuY3Nicy52MS5DaGVja1Jlc3AieAoXQ2hlY2tQcm90ZWN0YWJsZVJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRITCgtwcm92aWRlcl9pZBgCIAEoCRI0ChFjaGVja19wcm90ZWN0YWJsZRgDIAMoCzIZLmNzYnMudjEuUHJvdGVjdGFibGVQYXJhbSI+ChBQcm90ZWN0YWJsZVBhcmFtEhMKC3Jlc291cmNlX2lkGAEgASgJEhUKDXJlc291cmNlX3R5cGUYAiABKAkiQwoYQ2hlY2tQcm90ZWN0YWJsZVJlc3BvbnNlEicKC3Byb3RlY3RhYmxlGAEgAygLMhIuY3Nicy52MS5DaGVja1Jlc3AibgoJQ2hlY2tSZXNwEg4KBnJlc3VsdBgBIAEoCBIVCg1yZXNvdXJjZV90eXBlGAIgASgJEhIKCmVycm9yX2NvZGUYAyABKAkSEQoJZXJyb3JfbXNnGAQgASgJEhMKC3Jlc291cmNlX2lkGAUgASgJMtQCCg9SZXNvdXJjZVNlcnZpY2USnQEKD0NoZWNrUmVzdG9yYWJsZRIfLmNzYnMudjEuQ2hlY2tSZXN0b3JhYmxlUmVxdWVzdBogLmNzYnMudjEuQ2hlY2tSZXN0b3JhYmxlUmVzcG9uc2UiR5ACAYLT5JMCPjoBKiI5L3YxL3twcm9qZWN0X2lkfS9wcm92aWRlcnMve3Byb3ZpZGVyX2lkfS9yZXNvdXJjZXMvYWN0aW9uEqABChBDaGVja1Byb3RlY3RhYmxlEiAuY3Nicy52MS5DaGVja1Byb3RlY3RhYmxlUmVxdWVzdBohLmNzYnMudjEuQ2hlY2tQcm90ZWN0YWJsZVJlc3BvbnNlIkeQAgGC0+STAj46ASoiOS92MS97cHJvamVjdF9pZH0vcHJvdmlkZXJzL3twcm92aWRlcl9pZH0vcmVzb3VyY2VzL2FjdGlvbmIGcHJvdG8z", [file_google_api_annotations]);
+  fileDesc("Ch5jc2JzL3YxL3Jlc291cmNlX3NlcnZpY2UucHJvdG8SB2NzYnMudjEihgEKFkNoZWNrUmVzdG9yYWJsZVJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRITCgtwcm92aWRlcl9pZBgCIAEoCRIyChBjaGVja19yZXN0b3JhYmxlGAMgAygLMhguY3Nicy52MS5SZXN0b3JhYmxlUGFyYW0SDwoHZXhwbGFpbhgEIAEoCCJYCg9SZXN0b3JhYmxlUGFyYW0SGgoSY2hlY2twb2ludF9pdGVtX2lkGAEgASgJEikKBnRhcmdldBgCIAEoCzIZLmNzYnMudjEuUmVzdG9yYWJsZVRhcmdldCJuChBSZXN0b3JhYmxlVGFyZ2V0EhMKC3Jlc291cmNlX2lkGAEgASgJEhUKDXJlc291cmNlX3R5cGUYAiABKAkSLgoHdm9sdW1lcxgDIAMoCzIdLmNzYnMudjEuUmVzdG9yZVZvbHVtZU1hcHBpbmciPAoUUmVzdG9yZVZvbHVtZU1hcHBpbmcSEQoJYmFja3VwX2lkGAEgASgJEhEKCXZvbHVtZV9pZBgCIAEoCSJBChdDaGVja1Jlc3RvcmFibGVSZXNwb25zZRImCgpyZXN0b3JhYmxlGAEgAygLMhIuY3Nicy52MS5DaGVja1Jlc3AiiQEKF0NoZWNrUHJvdGVjdGFibGVSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEwoLcHJvdmlkZXJfaWQYAiABKAkSNAoRY2hlY2tfcHJvdGVjdGFibGUYAyADKAsyGS5jc2JzLnYxLlByb3RlY3RhYmxlUGFyYW0SDwoHZXhwbGFpbhgEIAEoCCI+ChBQcm90ZWN0YWJsZVBhcmFtEhMKC3Jlc291cmNlX2lkGAEgASgJEhUKDXJlc291cmNlX3R5cGUYAiABKAkiQwoYQ2hlY2tQcm90ZWN0YWJsZVJlc3BvbnNlEicKC3Byb3RlY3RhYmxlGAEgAygLMhIuY3Nicy52MS5DaGVja1Jlc3Ai0AEKCUNoZWNrUmVzcBIOCgZyZXN1bHQYASABKAgSFQoNcmVzb3VyY2VfdHlwZRgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJEhEKCWVycm9yX21zZxgEIAEoCRITCgtyZXNvdXJjZV9pZBgFIAEoCRImCghmYWlsdXJlcxgGIAMoCzIULmNzYnMudjEuUnVsZUZhaWx1cmUSOAoRc3VnZ2VzdGVkX3ZvbHVtZXMYByADKAsyHS5jc2JzLnYxLlJlc3RvcmVWb2x1bWVNYXBwaW5nIkIKC1J1bGVGYWlsdXJlEgwKBHJ1bGUYASABKAUSEgoKZXJyb3JfY29kZRgCIAEoCRIRCgllcnJvcl9tc2cYAyABKAky1AIKD1Jlc291cmNlU2VydmljZRKdAQoPQ2hlY2tSZXN0b3JhYmxlEh8uY3Nicy52MS5DaGVja1Jlc3RvcmFibGVSZXF1ZXN0GiAuY3Nicy52MS5DaGVja1Jlc3RvcmFibGVSZXNwb25zZSJHkAIBgtPkkwI+OgEqIjkvdjEve3Byb2plY3RfaWR9L3Byb3ZpZGVycy97cHJvdmlkZXJfaWR9L3Jlc291cmNlcy9hY3Rpb24SoAEKEENoZWNrUHJvdGVjdGFibGUSIC5jc2JzLnYxLkNoZWNrUHJvdGVjdGFibGVSZXF1ZXN0GiEuY3Nicy52MS5DaGVja1Byb3RlY3RhYmxlUmVzcG9uc2UiR5ACAYLT5JMCPjoBKiI5L3YxL3twcm9qZWN0X2lkfS9wcm92aWRlcnMve3Byb3ZpZGVyX2lkfS9yZXNvdXJjZXMvYWN0aW9uYgZwcm90bzM", [file_google_api_annotations]);
 
 /**
  * CheckRestorableRequest is the body of the `check_restorable` action.
@@ -39,6 +39,16 @@ export type CheckRestorableRequest = Message<"csbs.v1.CheckRestorableRequest"> &
    * @generated from field: repeated csbs.v1.RestorableParam check_restorable = 3;
    */
   checkRestorable: RestorableParam[];
+
+  /**
+   * When true, every response entry also lists every failing rule
+   * (CheckResp.failures) and a disk mapping that passes rules 13-18
+   * (CheckResp.suggested_volumes). Over REST: the query parameter
+   * `explain=true`.
+   *
+   * @generated from field: bool explain = 4;
+   */
+  explain: boolean;
 };
 
 /**
@@ -185,6 +195,14 @@ export type CheckProtectableRequest = Message<"csbs.v1.CheckProtectableRequest">
    * @generated from field: repeated csbs.v1.ProtectableParam check_protectable = 3;
    */
   checkProtectable: ProtectableParam[];
+
+  /**
+   * When true, every response entry also lists every failing rule
+   * (CheckResp.failures). Over REST: the query parameter `explain=true`.
+   *
+   * @generated from field: bool explain = 4;
+   */
+  explain: boolean;
 };
 
 /**
@@ -281,6 +299,26 @@ export type CheckResp = Message<"csbs.v1.CheckResp"> & {
    * @generated from field: string resource_id = 5;
    */
   resourceId: string;
+
+  /**
+   * Only with `explain`: every rule of the entry that fails, in rule order;
+   * the first equals error_code and error_msg, and the list is empty exactly
+   * when result is true.
+   *
+   * @generated from field: repeated csbs.v1.RuleFailure failures = 6;
+   */
+  failures: RuleFailure[];
+
+  /**
+   * Only with `explain`, and only for CheckRestorable: a mapping of every
+   * volume backup of the checkpoint item onto a distinct volume of the target
+   * server that passes rules 13-18, with system-disk backups on bootable
+   * volumes. Empty when the entry's own mapping passes those rules, when the
+   * item or the server does not exist, or when no such mapping exists.
+   *
+   * @generated from field: repeated csbs.v1.RestoreVolumeMapping suggested_volumes = 7;
+   */
+  suggestedVolumes: RestoreVolumeMapping[];
 };
 
 /**
@@ -289,6 +327,41 @@ export type CheckResp = Message<"csbs.v1.CheckResp"> & {
  */
 export const CheckRespSchema: GenMessage<CheckResp> = /*@__PURE__*/
   messageDesc(file_csbs_v1_resource_service, 8);
+
+/**
+ * RuleFailure is one failing rule of an entry.
+ *
+ * @generated from message csbs.v1.RuleFailure
+ */
+export type RuleFailure = Message<"csbs.v1.RuleFailure"> & {
+  /**
+   * The rule's number: 1-18 for CheckRestorable, 1-8 for CheckProtectable.
+   *
+   * @generated from field: int32 rule = 1;
+   */
+  rule: number;
+
+  /**
+   * The rule's CSBS error code.
+   *
+   * @generated from field: string error_code = 2;
+   */
+  errorCode: string;
+
+  /**
+   * The rule's filled-in message.
+   *
+   * @generated from field: string error_msg = 3;
+   */
+  errorMsg: string;
+};
+
+/**
+ * Describes the message csbs.v1.RuleFailure.
+ * Use `create(RuleFailureSchema)` to create a new message.
+ */
+export const RuleFailureSchema: GenMessage<RuleFailure> = /*@__PURE__*/
+  messageDesc(file_csbs_v1_resource_service, 9);
 
 /**
  * ResourceService answers whether a resource can be protected (backed up) or
