@@ -198,13 +198,12 @@ describe("auth configuration", () => {
       variable: "AUTH_CLOCK_TOLERANCE_SECONDS",
     },
   ])("rejects $name", (c) => {
-    const error = (() => {
-      try {
-        loadConfig(c.env);
-      } catch (e) {
-        return e;
-      }
-    })();
+    let error: unknown;
+    try {
+      loadConfig(c.env);
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(c.variable);
   });
