@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AuthError } from "../src/auth/auth-error.js";
 import { type Authenticator, createAuthenticator } from "../src/auth/authenticator.js";
 import { mintToken } from "../src/auth/mint-token.js";
@@ -22,6 +22,18 @@ function counted(): { authenticator: Authenticator; verifications: () => number 
 }
 
 describe("verified-token cache", () => {
+  // Fake clocks instead of sleeps: Date (the token's exp, jose's clock) moves only when the
+  // test advances it. lru-cache keeps its own reference to the global `performance` object for
+  // its TTL clock, so its now() is pointed at the fake Date.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
+    vi.spyOn(performance, "now").mockImplementation(() => Date.now());
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
   it("a token verified once is not verified again while cached", async () => {
     const { authenticator, verifications } = counted();
     const cached = cacheVerifiedTokens(authenticator, { max: 100, ttlMs: 60_000 });
@@ -38,7 +50,7 @@ describe("verified-token cache", () => {
     const cached = cacheVerifiedTokens(authenticator, { max: 100, ttlMs: 60_000 });
     const token = await mintToken({ secret: SECRET, projectId: "p1", ttl: "2s" });
     await cached.authenticate(token);
-    await new Promise((r) => setTimeout(r, 2100));
+    vi.advanceTimersByTime(2100);
     await expect(cached.authenticate(token)).rejects.toBeInstanceOf(AuthError);
     expect(verifications()).toBe(2);
   });
@@ -48,7 +60,7 @@ describe("verified-token cache", () => {
     const shortLived = cacheVerifiedTokens(authenticator, { max: 100, ttlMs: 50 });
     const token = await mintToken({ secret: SECRET, projectId: "p1", ttl: "5m" });
     await shortLived.authenticate(token);
-    await new Promise((r) => setTimeout(r, 80));
+    vi.advanceTimersByTime(80);
     await shortLived.authenticate(token);
     expect(verifications()).toBe(2);
 
