@@ -16,6 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fromBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
+import { freePort } from "../scripts/lib/free-port.js";
 import { mintToken } from "../src/auth/mint-token.js";
 import {
   DEMO_INVENTORY,
@@ -44,7 +45,6 @@ import {
   ask,
   canPin,
   cpuSeconds,
-  freePort,
   type Proc,
   pinSelf,
   rssMb,

@@ -139,15 +139,6 @@ export function rssMb(pid: number, field: "VmRSS" | "RssAnon" = "VmRSS"): number
   }
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function until(what: string, proc: Proc | undefined, timeoutMs: number, probe: () => Promise<boolean>) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { freePort } from "../../scripts/lib/free-port.js";
 import { DEMO_INVENTORY, TEST_SECRET } from "./test-server.js";
 
 const MAIN = new URL("../../src/server/main.ts", import.meta.url).pathname;
@@ -71,17 +71,6 @@ export async function startChildServer(env: Record<string, string> = {}): Promis
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(port: number): Promise<void> {
