@@ -23,6 +23,7 @@ import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { loadOrCreateDevSecret } from "../src/auth/dev-secret.js";
 import { ConfigError, loadConfig } from "../src/server/config.js";
 import { demoCases } from "./support/demo-cases.js";
+import { protectMessage, restoreBody, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -59,7 +60,7 @@ async function restStatus(token: string | undefined, projectId = PROJECT): Promi
   const res = await fetch(`${ts.httpUrl}/v1/${projectId}/providers/${demoCases.provider_id}/resources/action`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token === undefined ? {} : { "x-auth-token": token }) },
-    body: JSON.stringify({ check_restorable: [SAMPLE] }),
+    body: JSON.stringify(restoreBody([SAMPLE])),
   });
   const body = (await res.json()) as { error_code?: string };
   return [res.status, body.error_code];
@@ -71,20 +72,7 @@ function grpcCall(token: string | undefined) {
     "/csbs.v1.ResourceService/CheckRestorable",
     CheckRestorableRequestSchema,
     CheckRestorableResponseSchema,
-    {
-      projectId: PROJECT,
-      providerId: demoCases.provider_id,
-      checkRestorable: [
-        {
-          checkpointItemId: SAMPLE.checkpoint_item_id,
-          target: {
-            resourceId: SAMPLE.target.resource_id,
-            resourceType: SAMPLE.target.resource_type,
-            volumes: SAMPLE.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-          },
-        },
-      ],
-    },
+    restoreMessage([SAMPLE], { projectId: PROJECT }),
     token === undefined ? {} : { token },
   );
 }
@@ -127,17 +115,9 @@ describe("development mode (no auth configured)", () => {
     expect([err.code, errorInfoOf(err)?.reason]).toEqual([grpc.status.UNAUTHENTICATED, "APIGW.0301"]);
     const connect = createClient(ResourceService, createConnectTransport({ baseUrl: ts.httpUrl, httpVersion: "1.1" }));
     const cerr = await connect
-      .checkProtectable(
-        {
-          projectId: PROJECT,
-          providerId: demoCases.provider_id,
-          checkProtectable: [demoCases.protect[0]!.request].map((e) => ({
-            resourceId: e.resource_id,
-            resourceType: e.resource_type,
-          })),
-        },
-        { headers: token === undefined ? {} : { "x-auth-token": token } },
-      )
+      .checkProtectable(protectMessage([demoCases.protect[0]!.request], { projectId: PROJECT }), {
+        headers: token === undefined ? {} : { "x-auth-token": token },
+      })
       .catch((e: unknown) => ConnectError.from(e));
     expect(cerr).toBeInstanceOf(ConnectError);
     expect([(cerr as ConnectError).code, (cerr as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason]).toEqual([

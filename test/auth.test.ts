@@ -22,6 +22,7 @@ import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../src/auth/auth-error.js";
 import { createAuthenticator } from "../src/auth/authenticator.js";
 import { demoCases } from "./support/demo-cases.js";
+import { protectMessage, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { createSigningKey, type JwksServer, type SigningKey, startJwksServer, writeJwksFile } from "./support/jwks.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -318,21 +319,7 @@ type Protocol = "rest" | "grpc" | "connect";
 const PROTOCOLS: Protocol[] = ["rest", "grpc", "connect"];
 
 function grpcRequest(projectId: string) {
-  const e = SAMPLE.request;
-  return {
-    projectId,
-    providerId: demoCases.provider_id,
-    checkRestorable: [
-      {
-        checkpointItemId: e.checkpoint_item_id,
-        target: {
-          resourceId: e.target.resource_id,
-          resourceType: e.target.resource_type,
-          volumes: e.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-        },
-      },
-    ],
-  };
+  return restoreMessage([SAMPLE.request], { projectId });
 }
 
 async function restCall(ts: TestServer, token: string | undefined, projectId: string, body: unknown): Promise<Answer> {
@@ -624,11 +611,7 @@ describe("CheckProtectable is guarded the same way", () => {
     const rest = await restCall(p.ts, token, PROJECT, { check_protectable: [entry] });
     expectOutcome("rest", rest, c.expect);
 
-    const request = {
-      projectId: PROJECT,
-      providerId: demoCases.provider_id,
-      checkProtectable: [{ resourceId: entry.resource_id, resourceType: entry.resource_type }],
-    };
+    const request = protectMessage([entry], { projectId: PROJECT });
     const g = await callUnary(
       p.grpcClient,
       "/csbs.v1.ResourceService/CheckProtectable",

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourceService } from "../gen/csbs/v1/resource_service_pb.js";
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { demoCases, type ProtectCase, type RestoreCase } from "./support/demo-cases.js";
+import { protectMessage, restoreMessage } from "./support/demo-requests.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 /**
@@ -33,26 +34,14 @@ const withToken =
   };
 
 function restoreRequest(cases: ReadonlyArray<RestoreCase>, projectId = demoCases.project_id) {
-  return {
-    projectId,
-    providerId: demoCases.provider_id,
-    checkRestorable: cases.map(({ request: r }) => ({
-      checkpointItemId: r.checkpoint_item_id,
-      target: {
-        resourceId: r.target.resource_id,
-        resourceType: r.target.resource_type,
-        volumes: r.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    })),
-  };
+  return restoreMessage(
+    cases.map((c) => c.request),
+    { projectId },
+  );
 }
 
 function protectRequest(cases: ReadonlyArray<ProtectCase>) {
-  return {
-    projectId: demoCases.project_id,
-    providerId: demoCases.provider_id,
-    checkProtectable: cases.map((c) => ({ resourceId: c.request.resource_id, resourceType: c.request.resource_type })),
-  };
+  return protectMessage(cases.map((c) => c.request));
 }
 
 function verdicts(

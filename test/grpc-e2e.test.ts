@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases } from "./support/demo-cases.js";
+import { restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -21,21 +22,6 @@ afterAll(async () => {
   await ts?.close();
 });
 
-function toRequest(entries: (typeof demoCases.restore)[number]["request"][]) {
-  return {
-    projectId: demoCases.project_id,
-    providerId: demoCases.provider_id,
-    checkRestorable: entries.map((e) => ({
-      checkpointItemId: e.checkpoint_item_id,
-      target: {
-        resourceId: e.target.resource_id,
-        resourceType: e.target.resource_type,
-        volumes: e.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    })),
-  };
-}
-
 describe("CheckRestorable over gRPC (grpc-js client)", () => {
   it.each(demoCases.restore)("$name", async (c) => {
     const res = await callUnary(
@@ -43,7 +29,7 @@ describe("CheckRestorable over gRPC (grpc-js client)", () => {
       PATH,
       CheckRestorableRequestSchema,
       CheckRestorableResponseSchema,
-      toRequest([c.request]),
+      restoreMessage([c.request]),
       { token },
     );
     expect(res.restorable).toHaveLength(1);
@@ -54,7 +40,7 @@ describe("CheckRestorable over gRPC (grpc-js client)", () => {
   });
 
   it("a malformed request is INVALID_ARGUMENT with an ErrorInfo CSBS.9001 naming the field", async () => {
-    const req = toRequest([demoCases.restore[0]!.request]);
+    const req = restoreMessage([demoCases.restore[0]!.request]);
     req.checkRestorable[0]!.target.volumes[0]!.volumeId = "not-a-uuid";
     const err = await callUnary(client, PATH, CheckRestorableRequestSchema, CheckRestorableResponseSchema, req, {
       token,
@@ -71,7 +57,7 @@ describe("CheckRestorable over gRPC (grpc-js client)", () => {
       PATH,
       CheckRestorableRequestSchema,
       CheckRestorableResponseSchema,
-      toRequest(entries.map((e) => e.request)),
+      restoreMessage(entries.map((e) => e.request)),
       { token },
     );
     expect(res.restorable.map((r) => [r.resourceId, r.errorCode])).toEqual(
@@ -81,7 +67,7 @@ describe("CheckRestorable over gRPC (grpc-js client)", () => {
 });
 
 describe("deadlines", () => {
-  const request = () => toRequest(demoCases.restore.map((c) => c.request));
+  const request = () => restoreMessage(demoCases.restore.map((c) => c.request));
 
   it.each([
     ["an already-expired deadline", -1000],

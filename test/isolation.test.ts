@@ -17,7 +17,8 @@ import {
   ResourceService,
 } from "../gen/csbs/v1/resource_service_pb.js";
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
-import { demoCases, type RestoreCase } from "./support/demo-cases.js";
+import { demoCases } from "./support/demo-cases.js";
+import { type ProtectEntry, protectMessage, type RestoreEntry, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -28,8 +29,6 @@ const foreign = demoCases.foreign;
 /** A's restorable seed sample: its item, server and mapping pass every rule for A. */
 const sample = demoCases.restore.find((c) => c.expected.result && c.rule === null)!.request;
 
-type RestoreEntry = RestoreCase["request"];
-type ProtectEntry = { resource_id: string; resource_type: string };
 interface Verdict {
   result: boolean;
   error_code: string;
@@ -56,29 +55,6 @@ afterAll(async () => {
 
 type Protocol = "rest" | "grpc" | "connect";
 const PROTOCOLS: Protocol[] = ["rest", "grpc", "connect"];
-
-function toMessage(projectId: string, entries: RestoreEntry[]) {
-  return {
-    projectId,
-    providerId: PROVIDER,
-    checkRestorable: entries.map((e) => ({
-      checkpointItemId: e.checkpoint_item_id,
-      target: {
-        resourceId: e.target.resource_id,
-        resourceType: e.target.resource_type,
-        volumes: e.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    })),
-  };
-}
-
-function toProtectMessage(projectId: string, entries: ProtectEntry[]) {
-  return {
-    projectId,
-    providerId: PROVIDER,
-    checkProtectable: entries.map((e) => ({ resourceId: e.resource_id, resourceType: e.resource_type })),
-  };
-}
 
 type Resp = { result: boolean; errorCode: string; errorMsg: string };
 const verdictOf = (r: Resp): Verdict => ({ result: r.result, error_code: r.errorCode, error_msg: r.errorMsg });
@@ -112,13 +88,15 @@ async function checkRestorable(protocol: Protocol, token: string, entries: Resto
         "/csbs.v1.ResourceService/CheckRestorable",
         CheckRestorableRequestSchema,
         CheckRestorableResponseSchema,
-        toMessage(A, entries),
+        restoreMessage(entries),
         { token },
       );
       return res.restorable.map(verdictOf);
     }
     case "connect": {
-      const res = await connectClient().checkRestorable(toMessage(A, entries), { headers: { "x-auth-token": token } });
+      const res = await connectClient().checkRestorable(restoreMessage(entries), {
+        headers: { "x-auth-token": token },
+      });
       return res.restorable.map(verdictOf);
     }
   }
@@ -134,13 +112,13 @@ async function checkProtectable(protocol: Protocol, token: string, entries: Prot
         "/csbs.v1.ResourceService/CheckProtectable",
         CheckProtectableRequestSchema,
         CheckProtectableResponseSchema,
-        toProtectMessage(A, entries),
+        protectMessage(entries),
         { token },
       );
       return res.protectable.map(verdictOf);
     }
     case "connect": {
-      const res = await connectClient().checkProtectable(toProtectMessage(A, entries), {
+      const res = await connectClient().checkProtectable(protectMessage(entries), {
         headers: { "x-auth-token": token },
       });
       return res.protectable.map(verdictOf);
@@ -295,7 +273,7 @@ describe("a token of one project on the other project's path is 403", () => {
       "/csbs.v1.ResourceService/CheckRestorable",
       CheckRestorableRequestSchema,
       CheckRestorableResponseSchema,
-      toMessage(c.path, [c.entry]),
+      restoreMessage([c.entry], { projectId: c.path }),
       { token },
     ).catch((e: grpc.ServiceError) => e);
     expect((g as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
@@ -303,7 +281,7 @@ describe("a token of one project on the other project's path is 403", () => {
     expect((g as grpc.ServiceError).details).toBe(body.error_msg);
 
     const cn = await connectClient()
-      .checkRestorable(toMessage(c.path, [c.entry]), { headers: { "x-auth-token": token } })
+      .checkRestorable(restoreMessage([c.entry], { projectId: c.path }), { headers: { "x-auth-token": token } })
       .catch((e: unknown) => ConnectError.from(e));
     expect((cn as ConnectError).code).toBe(Code.PermissionDenied);
     expect((cn as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("APIGW.0302");

@@ -5,6 +5,7 @@ import * as jose from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases } from "./support/demo-cases.js";
+import { restoreBody, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf, type UnaryOptions } from "./support/grpc-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -34,26 +35,13 @@ async function startStallingJwks(jwks: jose.JSONWebKeySet) {
 }
 
 const seed = demoCases.restore[0]!;
-const grpcRequest = {
-  projectId: demoCases.project_id,
-  providerId: demoCases.provider_id,
-  checkRestorable: [
-    {
-      checkpointItemId: seed.request.checkpoint_item_id,
-      target: {
-        resourceId: seed.request.target.resource_id,
-        resourceType: seed.request.target.resource_type,
-        volumes: seed.request.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    },
-  ],
-};
+const grpcRequest = restoreMessage([seed.request]);
 const PATH = "/csbs.v1.ResourceService/CheckRestorable";
 /** CheckRestorable over gRPC with a grpc-js client. */
 const check = (client: grpc.Client, request: typeof grpcRequest, options: UnaryOptions) =>
   callUnary(client, PATH, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request, options);
 
-function rest(ts: TestServer, token: string, body: unknown = { check_restorable: [seed.request] }) {
+function rest(ts: TestServer, token: string, body: unknown = restoreBody([seed.request])) {
   return fetch(`${ts.httpUrl}/v1/${demoCases.project_id}/providers/${demoCases.provider_id}/resources/action`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-auth-token": token },

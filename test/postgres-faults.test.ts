@@ -4,6 +4,7 @@ import { protoPath as healthProtoPath } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_ROLE } from "../src/auth/principal.js";
 import { demoCases } from "./support/demo-cases.js";
+import { restoreMessage } from "./support/demo-requests.js";
 import { createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { checkOne, restorableSetup, upsert } from "./support/inventory-fixture.js";
 import { canRunPrivateCluster, type PrivateCluster, startPrivateCluster } from "./support/postgres.js";
@@ -22,20 +23,7 @@ const QUERY_TIMEOUT_MS = 1000;
 const ANSWER_WITHIN_MS = CONNECT_TIMEOUT_MS + QUERY_TIMEOUT_MS + 250 + 3000;
 
 const seed = demoCases.restore[0]!;
-const seedCheck = {
-  projectId: demoCases.project_id,
-  providerId: demoCases.provider_id,
-  checkRestorable: [
-    {
-      checkpointItemId: seed.request.checkpoint_item_id,
-      target: {
-        resourceId: seed.request.target.resource_id,
-        resourceType: seed.request.target.resource_type,
-        volumes: seed.request.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    },
-  ],
-};
+const seedCheck = restoreMessage([seed.request]);
 
 function healthClient(address: string) {
   const definition = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });

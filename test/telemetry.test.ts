@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases } from "./support/demo-cases.js";
+import { restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient } from "./support/grpc-client.js";
 import { captureLogs } from "./support/log-capture.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -86,20 +87,7 @@ describe("metrics", () => {
     const labels = { protocol: "grpc", method: "CheckRestorable", status: "OK", error_code: "" };
     const denied = { protocol: "grpc", method: "CheckRestorable", status: "UNAUTHENTICATED", error_code: "APIGW.0301" };
     const before = [await metric("csbs_requests_total", labels), await metric("csbs_requests_total", denied)];
-    const request = {
-      projectId: demoCases.project_id,
-      providerId: demoCases.provider_id,
-      checkRestorable: [
-        {
-          checkpointItemId: passing.request.checkpoint_item_id,
-          target: {
-            resourceId: passing.request.target.resource_id,
-            resourceType: passing.request.target.resource_type,
-            volumes: passing.request.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-          },
-        },
-      ],
-    };
+    const request = restoreMessage([passing.request]);
     const path = "/csbs.v1.ResourceService/CheckRestorable";
     for (let i = 0; i < 5; i++) {
       await callUnary(client, path, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request, { token });
