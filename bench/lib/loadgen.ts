@@ -57,10 +57,17 @@ export function pickTools(choice: LoadgenChoice): Tools {
   };
 }
 
-const scratch = mkdtempSync(join(tmpdir(), "restorability-bench-load-"));
-process.once("exit", () => rmSync(scratch, { recursive: true, force: true }));
+let scratch: string | undefined;
 let fileNo = 0;
-const scratchFile = (name: string) => join(scratch, `${++fileNo}-${name}`);
+/** A new file name in a scratch directory made on first use and removed when the process exits. */
+function scratchFile(name: string): string {
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "restorability-bench-load-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return join(scratch, `${++fileNo}-${name}`);
+}
 
 /** Lua long-bracket string that cannot be closed by the content. */
 function luaString(text: string): string {

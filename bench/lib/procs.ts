@@ -12,12 +12,19 @@ function killAll(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 }
-process.once("exit", killAll);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(130);
-  });
+
+let watching = false;
+/** Kills every child when this process exits or is interrupted (registered with the first child). */
+function killChildrenOnExit(): void {
+  if (watching) return;
+  watching = true;
+  process.once("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
 }
 
 export function which(tool: string): string | undefined {
@@ -28,12 +35,21 @@ export function which(tool: string): string | undefined {
   }
 }
 
+let taskset: { path: string | undefined } | undefined;
 /** taskset, when there is one and at least two cores to pin the server and the load apart. */
-const TASKSET = availableParallelism() >= 2 ? which("taskset") : undefined;
-export const canPin = TASKSET !== undefined;
+function tasksetPath(): string | undefined {
+  taskset ??= { path: availableParallelism() >= 2 ? which("taskset") : undefined };
+  return taskset.path;
+}
+
+/** Whether servers and load can be pinned to cores of their own. */
+export function canPin(): boolean {
+  return tasksetPath() !== undefined;
+}
 
 /** Pins this process (all its threads) to a core; threads created later inherit it. */
 export function pinSelf(core: number): void {
+  const TASKSET = tasksetPath();
   if (TASKSET) execFileSync(TASKSET, ["-a", "-cp", String(core), String(process.pid)], { stdio: "ignore" });
 }
 
@@ -56,6 +72,8 @@ export interface SpawnOptions {
 
 /** Starts `command args` pinned to `core` (taskset execs it: the pid is the command's). */
 export function start(command: string, args: string[], options: SpawnOptions): Proc {
+  killChildrenOnExit();
+  const TASKSET = tasksetPath();
   const pinned = TASKSET && options.core !== undefined;
   const stdoutFd = options.stdoutFile ? openSync(options.stdoutFile, "a") : undefined;
   const stdout = stdoutFd ?? "pipe";

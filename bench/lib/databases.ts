@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchContext } from "./context.js";
+import { GENERATOR_VERSION } from "./inventory.js";
+import { dist } from "./paths.js";
+import { run } from "./procs.js";
+
+/** What bench/servers/import-db.js reports. */
+export interface ImportResult {
+  items: number;
+  servers: number;
+  volumes: number;
+  chunkItems: number;
+  importSeconds: number;
+  importCpuSeconds: number;
+  generateSeconds: number;
+  wallSeconds: number;
+  measuredAt?: string;
+  cached?: boolean;
+}
+
+/** Generates and imports `items` checkpoint items into `database` (a SQLite path or a PostgreSQL URL). */
+export async function importDb(ctx: BenchContext, database: string, items: number): Promise<ImportResult> {
+  const out = await run(
+    process.execPath,
+    [dist("bench", "servers", "import-db.js"), database, String(items), String(ctx.sizes.chunk)],
+    { core: ctx.serverCore },
+  );
+  return JSON.parse(out.trim().split("\n").at(-1)!) as ImportResult;
+}
+
+/** The SQLite database of `items` items: cached in ctx.cache unless `fresh`. */
+export async function ensureDb(
+  ctx: BenchContext,
+  items: number,
+  fresh: boolean,
+): Promise<{ path: string; result: ImportResult }> {
+  mkdirSync(ctx.cache, { recursive: true });
+  const path = join(ctx.cache, `inventory-${items}-v${GENERATOR_VERSION}.db`);
+  const meta = `${path}.json`;
+  if (!fresh && existsSync(path) && existsSync(meta)) {
+    const result = JSON.parse(readFileSync(meta, "utf8")) as ImportResult;
+    ctx.log(`using the cached ${items}-item database ${path} (imported ${result.measuredAt})`);
+    return { path, result: { ...result, cached: true } };
+  }
+  ctx.log(`generating and importing ${items.toLocaleString("en-US")} checkpoint items into ${path} ...`);
+  const result = { ...(await importDb(ctx, path, items)), measuredAt: new Date().toISOString() };
+  writeFileSync(meta, JSON.stringify(result, null, 2));
+  ctx.log(
+    `imported in ${result.importSeconds.toFixed(1)} s (generation ${result.generateSeconds.toFixed(1)} s, not counted)`,
+  );
+  return { path, result: { ...result, cached: false } };
+}

@@ -1,0 +1,28 @@
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { ROOT } from "./paths.js";
+import { canPin } from "./procs.js";
+
+function sh(cmd: string): string {
+  try {
+    return execFileSync("sh", ["-c", cmd], { encoding: "utf8", cwd: ROOT }).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** The machine and the commit a run measured. */
+export function machine() {
+  const model = /Model name:\s*(.+)/.exec(sh("lscpu"))?.[1]?.trim() ?? os.cpus()[0]?.model ?? "unknown";
+  const commit = sh("git rev-parse --short HEAD") || "unknown";
+  const dirty = sh("git status --porcelain --untracked-files=no -- src gen bench package.json") !== "";
+  return {
+    cpuModel: model,
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    commit: dirty ? `${commit} (with uncommitted changes)` : commit,
+    pinned: canPin(),
+  };
+}

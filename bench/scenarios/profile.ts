@@ -1,0 +1,68 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchContext } from "../lib/context.js";
+import { HTTP_CONNECTIONS } from "../lib/context.js";
+import { ensureDb } from "../lib/databases.js";
+import { DEMO_INVENTORY, DEMO_PROJECT, RESTORABLE, restBody } from "../lib/fixtures.js";
+import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
+import { runLoad, type Target, type Tools } from "../lib/loadgen.js";
+import { ask, stop } from "../lib/procs.js";
+import { summarizeProfiles } from "../lib/profile.js";
+import { type Server, startCeiling, startService } from "../lib/servers.js";
+import { grpcTarget, restTarget, tokens } from "../lib/targets.js";
+
+/**
+ * V8 CPU profiles (the sampler behind node --cpu-prof, started and stopped over the load
+ * window only) of the service, and of the ceilings, under load; a summary per scenario.
+ */
+export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise<void> {
+  const seconds = ctx.opts.seconds;
+  const dir = join(ctx.cache, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
+  mkdirSync(dir, { recursive: true });
+  const token = await tokens();
+  const tmp = ctx.tempDir("restorability-bench-");
+  const large = await ensureDb(ctx, ctx.sizes.large, false);
+  const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
+  const svcLarge = await startService(ctx, "service-large", large.path);
+  const restCeiling = await startCeiling(ctx, "rest");
+  const grpcCeiling = await startCeiling(ctx, "grpc");
+  const restorable = restBody([RESTORABLE.request]);
+  const runs: [string, Server, Target][] = [
+    ["gateway-restorable", demo, restTarget(demo.httpPort, DEMO_PROJECT, token.demo, [restorable], HTTP_CONNECTIONS)],
+    ["grpc-restorable", demo, grpcTarget(demo.grpcPort, DEMO_PROJECT, token.demo, [RESTORABLE.request])],
+    [
+      "batch100-large",
+      svcLarge,
+      restTarget(
+        svcLarge.httpPort,
+        BENCH_PROJECT,
+        token.bench,
+        restoreBodies(ctx.sizes.large, 100, 100).map(restBody),
+        HTTP_CONNECTIONS,
+      ),
+    ],
+    [
+      "rest-ceiling",
+      restCeiling,
+      restTarget(restCeiling.httpPort, DEMO_PROJECT, token.demo, [restorable], HTTP_CONNECTIONS),
+    ],
+    ["grpc-ceiling", grpcCeiling, grpcTarget(grpcCeiling.grpcPort, DEMO_PROJECT, token.demo, [RESTORABLE.request])],
+  ];
+  const summaries: string[] = [];
+  for (const [name, server, target] of runs) {
+    ctx.log(`profiling ${name} for ${seconds} s ...`);
+    await runLoad(tools, target, Math.max(1, ctx.opts.warmup), ctx.loadCore);
+    const sub = join(dir, name);
+    mkdirSync(sub);
+    await ask(server.proc, "profile-start");
+    const result = await runLoad(tools, target, seconds, ctx.loadCore);
+    await ask(server.proc, "profile-stop", join(sub, `${name}.cpuprofile`));
+    summaries.push(`## ${name}: ${Math.round(result.rps)} req/s under the profiler\n\n${summarizeProfiles(sub)}`);
+  }
+  for (const s of [demo, svcLarge, restCeiling, grpcCeiling]) await stop(s.proc);
+  rmSync(tmp, { recursive: true, force: true });
+  const report = join(dir, "summary.md");
+  writeFileSync(report, `${summaries.join("\n\n")}\n`);
+  console.log(readFileSync(report, "utf8"));
+  ctx.log(`profiles (.cpuprofile, open in Chrome DevTools) and summary in ${dir}`);
+}
