@@ -71,10 +71,42 @@ async function grpcurl(
 }
 
 describe("server reflection v1 (grpcurl list / describe)", () => {
-  it("list_services contains the resource service and health", async () => {
-    const services = await reflection.listServices();
-    expect(services).toContain(SERVICE);
-    expect(services).toContain("grpc.health.v1.Health");
+  it("list_services lists every hosted service, health and reflection itself", async () => {
+    expect(await reflection.listServices()).toEqual([
+      SERVICE,
+      "csbs.admin.v1.InventoryService",
+      "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection",
+    ]);
+  });
+
+  it("grpc.health.v1.Health is described by its canonical file, with the map entry as protoc names it", async () => {
+    const files = await reflection.files({ file_containing_symbol: "grpc.health.v1.Health" });
+    expect(files[0]!.name).toBe("grpc/health/v1/health.proto");
+    const list = files[0]!.messageType.find((m) => m.name === "HealthListResponse")!;
+    expect(list.nestedType.map((m) => m.name)).toEqual(["StatusesEntry"]);
+    expect(list.field[0]!.typeName).toBe(".grpc.health.v1.HealthListResponse.StatusesEntry");
+  });
+
+  it("file_containing_symbol answers for methods, fields and enum values too", async () => {
+    for (const symbol of [
+      `${SERVICE}.CheckRestorable`,
+      "csbs.v1.CheckRestorableRequest.project_id",
+      "grpc.health.v1.HealthCheckResponse.SERVING",
+    ]) {
+      const files = await reflection.files({ file_containing_symbol: symbol });
+      expect(files[0]!.name, symbol).toMatch(/^(csbs\/v1\/resource_service|grpc\/health\/v1\/health)\.proto$/);
+    }
+  });
+
+  it("file_containing_extension and all_extension_numbers_of_type (google.api.http)", async () => {
+    const files = await reflection.files({
+      file_containing_extension: { containing_type: "google.protobuf.MethodOptions", extension_number: 72295728 },
+    });
+    expect(files[0]!.name).toBe("google/api/annotations.proto");
+    const res = await reflection.request({ all_extension_numbers_of_type: "google.protobuf.MethodOptions" });
+    expect(res).toMatchObject({ all_extension_numbers_response: { extension_number: [72295728] } });
   });
 
   it("file_containing_symbol returns the service's file and its imports", async () => {

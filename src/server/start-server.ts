@@ -4,11 +4,10 @@ import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { type Logger, pino } from "pino";
-import {
-  file_csbs_admin_v1_inventory_service,
-  InventoryService,
-} from "../../gen/csbs/admin/v1/inventory_service_pb.js";
-import { file_csbs_v1_resource_service, ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
+import { InventoryService } from "../../gen/csbs/admin/v1/inventory_service_pb.js";
+import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
+import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { type Authenticator, createAuthenticator } from "../auth/authenticator.js";
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
@@ -157,7 +156,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     addConnectService(grpcServer, { desc: InventoryService, impl: inventoryService }, { onFinished });
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
     health.addToServer(grpcServer);
-    addReflection(grpcServer, [file_csbs_v1_resource_service, file_csbs_admin_v1_inventory_service]);
+    // Reflection also describes google.rpc.ErrorInfo, so clients can decode error details.
+    addReflection(grpcServer, [ResourceService, InventoryService, Health], [file_google_rpc_error_details]);
 
     let draining = false;
     const monitor = createStoreMonitor(store, {

@@ -1,7 +1,6 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { create, createFileRegistry, type FileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { protoCamelCase } from "@bufbuild/protobuf/reflect";
 import { type FileDescriptorProto, FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -15,10 +14,17 @@ export interface ReflectionRequest {
   file_by_filename?: string;
   file_containing_symbol?: string;
   list_services?: string;
+  file_containing_extension?: { containing_type: string; extension_number: number };
+  all_extension_numbers_of_type?: string;
 }
 export interface ReflectionResponse {
   valid_host: string;
-  message_response: "file_descriptor_response" | "list_services_response" | "error_response";
+  message_response:
+    | "file_descriptor_response"
+    | "list_services_response"
+    | "all_extension_numbers_response"
+    | "error_response";
+  all_extension_numbers_response?: { base_type_name: string; extension_number: number[] };
   file_descriptor_response?: { file_descriptor_proto: Buffer[] };
   list_services_response?: { service: { name: string }[] };
   error_response?: { error_code: number; error_message: string };
@@ -88,7 +94,8 @@ export class ReflectionClient {
 
   /**
    * A registry of the file that defines `symbol` and everything it imports, fetching any
-   * import the answer left out by file name (as grpcurl does).
+   * import the answer left out by file name (as grpcurl does). The descriptors are taken
+   * as served: relative type names or a missing json_name would fail here, as in Go clients.
    */
   async registryFor(symbol: string): Promise<FileRegistry> {
     const byName = new Map<string, FileDescriptorProto>();
@@ -106,7 +113,6 @@ export class ReflectionClient {
       ordered.push(f);
     };
     for (const f of byName.values()) visit(f);
-    qualifyTypeNames(ordered);
     return createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
   }
 
@@ -117,62 +123,6 @@ export class ReflectionClient {
   close(): void {
     this.stream.end();
     this.client.close();
-  }
-}
-
-/**
- * Completes descriptors as grpcurl's resolver (Go protodesc) does: relative type references
- * (`RestorableParam`) become fully-qualified (`.csbs.v1.RestorableParam`) by protobuf's
- * C++-like scoping rules, and an absent `json_name` is the lowerCamelCase field name.
- * `@grpc/reflection` serves the descriptors proto-loader rebuilds through protobufjs, which
- * carry relative names and no json_name; descriptor.proto allows both, but protobuf-es's
- * `createFileRegistry` takes type names as fully-qualified and `json_name` as given.
- */
-export function qualifyTypeNames(files: ReadonlyArray<FileDescriptorProto>): void {
-  const symbols = new Set<string>();
-  type Msg = FileDescriptorProto["messageType"][number];
-  const collect = (scope: string, messages: ReadonlyArray<Msg>, enums: ReadonlyArray<{ name: string }>) => {
-    for (const e of enums) symbols.add(`${scope}${e.name}`);
-    for (const m of messages) {
-      symbols.add(`${scope}${m.name}`);
-      collect(`${scope}${m.name}.`, m.nestedType, m.enumType);
-    }
-  };
-  for (const f of files) collect(f.package ? `${f.package}.` : "", f.messageType, f.enumType);
-
-  const resolve = (ref: string, scope: string): string => {
-    if (ref === "" || ref.startsWith(".")) return ref;
-    for (let s = scope; ; s = s.includes(".") ? s.slice(0, s.lastIndexOf(".")) : "") {
-      const candidate = s ? `${s}.${ref}` : ref;
-      if (symbols.has(candidate)) return `.${candidate}`;
-      if (s === "") throw new Error(`reflection: cannot resolve type ${ref} in ${scope}`);
-    }
-  };
-  const visitMessages = (scope: string, messages: ReadonlyArray<Msg>) => {
-    for (const m of messages) {
-      const inner = scope ? `${scope}.${m.name}` : m.name;
-      for (const field of [...m.field, ...m.extension]) {
-        // Like protoc (and Go's protodesc for an absent json_name): the lowerCamelCase name.
-        if (!field.jsonName) field.jsonName = protoCamelCase(field.name);
-        field.typeName = resolve(field.typeName, inner);
-        field.extendee = resolve(field.extendee, inner);
-      }
-      visitMessages(inner, m.nestedType);
-    }
-  };
-  for (const f of files) {
-    visitMessages(f.package, f.messageType);
-    for (const ext of f.extension) {
-      ext.typeName = resolve(ext.typeName, f.package);
-      ext.extendee = resolve(ext.extendee, f.package);
-    }
-    for (const svc of f.service) {
-      const scope = f.package ? `${f.package}.${svc.name}` : svc.name;
-      for (const m of svc.method) {
-        m.inputType = resolve(m.inputType, scope);
-        m.outputType = resolve(m.outputType, scope);
-      }
-    }
   }
 }
 
