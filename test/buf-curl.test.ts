@@ -159,13 +159,14 @@ describe("reflection serves the compiler's descriptors (what `describe` would pr
           "google/api/annotations.proto",
           "google/api/http.proto",
           "google/protobuf/descriptor.proto",
+          "google/protobuf/duration.proto",
           "google/rpc/error_details.proto",
           "grpc/health/v1/health.proto",
           "grpc/reflection/v1/reflection.proto",
           "grpc/reflection/v1alpha/reflection.proto",
         ]);
         for (const [name, file] of seen) {
-          // descriptor.proto is the runtime's copy (@bufbuild/protobuf), not this repo's.
+          // The well-known types are the runtime's copies (@bufbuild/protobuf), not this repo's.
           if (name.startsWith("google/protobuf/")) continue;
           expect(equals(FileDescriptorProtoSchema, file, compiled.get(name)!), name).toBe(true);
         }
