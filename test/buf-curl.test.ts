@@ -88,6 +88,8 @@ const restoreAnswer = {
     errorCode: c.expected.error_code,
     errorMsg: c.expected.error_msg,
     resourceId: c.request.target.resource_id,
+    failures: [],
+    suggestedVolumes: [],
   })),
 };
 const protectAnswer = {
@@ -98,6 +100,8 @@ const protectAnswer = {
       errorCode: protect.expected.error_code,
       errorMsg: protect.expected.error_msg,
       resourceId: protect.request.resource_id,
+      failures: [],
+      suggestedVolumes: [],
     },
   ],
 };

@@ -126,13 +126,21 @@ describe("server reflection v1 (grpcurl list / describe)", () => {
   it("the reflected descriptors describe the messages with the JSON's snake_case fields", async () => {
     const registry = await reflection.registryFor(SERVICE);
     const fields = (name: string) => registry.getMessage(`csbs.v1.${name}`)?.fields.map((f) => f.name);
-    expect(fields("CheckRestorableRequest")).toEqual(["project_id", "provider_id", "check_restorable"]);
+    expect(fields("CheckRestorableRequest")).toEqual(["project_id", "provider_id", "check_restorable", "explain"]);
     expect(fields("RestorableParam")).toEqual(["checkpoint_item_id", "target"]);
     expect(fields("RestorableTarget")).toEqual(["resource_id", "resource_type", "volumes"]);
     expect(fields("RestoreVolumeMapping")).toEqual(["backup_id", "volume_id"]);
     expect(fields("CheckRestorableResponse")).toEqual(["restorable"]);
-    expect(fields("CheckResp")).toEqual(["result", "resource_type", "error_code", "error_msg", "resource_id"]);
-    expect(fields("CheckProtectableRequest")).toEqual(["project_id", "provider_id", "check_protectable"]);
+    expect(fields("CheckResp")).toEqual([
+      "result",
+      "resource_type",
+      "error_code",
+      "error_msg",
+      "resource_id",
+      "failures",
+      "suggested_volumes",
+    ]);
+    expect(fields("CheckProtectableRequest")).toEqual(["project_id", "provider_id", "check_protectable", "explain"]);
     expect(fields("ProtectableParam")).toEqual(["resource_id", "resource_type"]);
   });
 
@@ -166,6 +174,8 @@ describe("calling through the reflected descriptors (grpcurl -d)", () => {
         error_code: c.expected.error_code,
         error_msg: c.expected.error_msg,
         resource_id: c.request.target.resource_id,
+        failures: [],
+        suggested_volumes: [],
       })),
     });
   });
@@ -185,6 +195,8 @@ describe("calling through the reflected descriptors (grpcurl -d)", () => {
         ...c.expected,
         resource_type: c.request.resource_type,
         resource_id: c.request.resource_id,
+        failures: [],
+        suggested_volumes: [],
       })),
     });
   });
