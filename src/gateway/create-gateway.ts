@@ -27,11 +27,36 @@ export interface GatewayOptions {
   maxBodyBytes: number;
 }
 
+/** What the request's path and query give the RPC's request message. */
+interface RequestParams {
+  projectId: string;
+  providerId: string;
+  explain: boolean;
+}
+
 interface Action {
   /** The RPC's name (for logs and metrics). */
   name: string;
   /** Decodes the JSON body into the RPC's request, runs the use case, and answers its JSON. */
-  respond(deps: UseCaseDeps, json: unknown, path: { projectId: string; providerId: string }): Promise<JsonValue>;
+  respond(deps: UseCaseDeps, json: unknown, params: RequestParams): Promise<JsonValue>;
+}
+
+/** The keys an entry has only with explain (SPEC section 7). */
+const EXPLAIN_KEYS = ["failures", "suggested_volumes"] as const;
+
+/**
+ * The section-1 answer, without the explain keys: toJson writes every field (empty lists
+ * too), and without explain the entries have exactly the five keys. The explain keys are
+ * the last ones written, so deleting them keeps the objects' fast shape.
+ */
+function withoutExplainKeys(json: JsonValue): JsonValue {
+  for (const entries of Object.values(json as Record<string, JsonValue>)) {
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries as Array<Record<string, JsonValue>>) {
+      for (let k = EXPLAIN_KEYS.length - 1; k >= 0; k--) delete entry[EXPLAIN_KEYS[k]!];
+    }
+  }
+  return json;
 }
 
 /** An action of the REST path: an RPC of the ResourceService and its transport-free use case. */
@@ -41,12 +66,13 @@ function action<I extends DescMessage, O extends DescMessage>(
 ): Action {
   return {
     name: method.name,
-    async respond(deps, json, path) {
-      const response = await useCase(deps, decodeJson(method.input, json, path));
-      return toJson(method.output, create(method.output, response), {
+    async respond(deps, json, params) {
+      const response = await useCase(deps, decodeJson(method.input, json, { ...params }));
+      const answer = toJson(method.output, create(method.output, response), {
         useProtoFieldName: true,
         alwaysEmitImplicit: true,
       });
+      return params.explain ? answer : withoutExplainKeys(answer);
     },
   };
 }
@@ -76,13 +102,29 @@ function pickAction(body: unknown): Action {
   return ACTIONS[keys[0]!]!;
 }
 
-/** Parses the body (only once the caller is authorized), picks its action and answers it. */
+/**
+ * The `explain` query parameter (SPEC section 7): `true`, or `false`/absent for the plain
+ * answer; any other value, or the parameter given twice, is a 400 naming it.
+ */
+function explainOf(value: unknown): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  if (Array.isArray(value)) throw csbsError("invalid_argument", "explain: must be given at most once");
+  throw csbsError("invalid_argument", 'explain: must be "true" or "false"');
+}
+
+/**
+ * Reads the query and parses the body (only once the caller is authorized), picks the
+ * body's action and answers it.
+ */
 async function respond(
   deps: UseCaseDeps,
   body: unknown,
+  query: { explain?: unknown },
   path: { projectId: string; providerId: string },
   onAction: (name: string) => void,
 ): Promise<JsonValue> {
+  const explain = explainOf(query.explain);
   let json: unknown;
   try {
     json = JSON.parse(Buffer.isBuffer(body) ? body.toString("utf8") : "");
@@ -92,7 +134,7 @@ async function respond(
   try {
     const picked = pickAction(json);
     onAction(picked.name);
-    return await picked.respond(deps, json, path);
+    return await picked.respond(deps, json, { ...path, explain });
   } catch (error) {
     if (error instanceof JsonShapeError) throw csbsError("invalid_argument", error.message);
     throw error;
@@ -103,7 +145,8 @@ async function respond(
  * The REST gateway of SPEC section 1. It translates the documented path and body into the
  * RPC's request message and runs the RPC's use case, in process, inside the same call guard
  * the ServiceImpl uses: no rule, validation or error mapping of its own. Whole-request
- * checks run in the documented order: 404, 415, 413, 401, 403, then 400.
+ * checks run in the documented order: 404, 415, 413, 401, 403, then 400 (the `explain`
+ * query parameter first, then the body).
  */
 export function createGateway(options: GatewayOptions): Router {
   const { deps, guard, maxBodyBytes } = options;
@@ -144,7 +187,7 @@ export function createGateway(options: GatewayOptions): Router {
         });
         // The guard admits, authenticates and authorizes before the body is parsed.
         const json = await guard.run(ctx, projectId, undefined, () =>
-          respond(deps, req.body, { projectId, providerId }, (name) => {
+          respond(deps, req.body, req.query, { projectId, providerId }, (name) => {
             res.locals.method = name;
           }),
         );
