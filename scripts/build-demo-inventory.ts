@@ -562,6 +562,329 @@ function protectServer(name: string, over: Json = {}, attach: Json[] | null = [{
   protectCase("other project's server does not exist", foreign.server, NOVA, "CSBS.6000", "server do not exist", 2);
 }
 
+// --- explain (SPEC section 7): entries with several failures, and a disk mapping that works ---
+// Expected answers are written out by hand here (not computed by the service's rules).
+interface ExplainExpected {
+  failures: Array<{ rule: number; error_code: string; error_msg: string }>;
+  suggested_volumes: Json[];
+}
+const explainRestoreCases: Json[] = [];
+const explainProtectCases: Json[] = [];
+function explainCase(list: Json[], name: string, request: Json, expected: ExplainExpected) {
+  const first = expected.failures[0];
+  list.push({
+    name,
+    request,
+    expected: {
+      result: first === undefined,
+      error_code: first?.error_code ?? "",
+      error_msg: first?.error_msg ?? "",
+      failures: expected.failures,
+      suggested_volumes: expected.suggested_volumes,
+    },
+  });
+}
+function demoVolume(name: string, serverId: string, size: number, bootable: boolean, over: Json = {}) {
+  const vid = id(name);
+  volumes.push({
+    id: vid,
+    project_id: PROJECT,
+    server_id: serverId,
+    size,
+    bootable,
+    shareable: false,
+    status: "in-use",
+    ...over,
+  });
+  return vid;
+}
+function demoItem(name: string, over: Json = {}) {
+  const ids = {
+    item: id(`${name}:item`),
+    source: id(`${name}:source-server`),
+    systemBackup: id(`${name}:backup-system`),
+    dataBackup: id(`${name}:backup-data`),
+  };
+  items.push({
+    id: ids.item,
+    project_id: PROJECT,
+    provider_id: PROVIDER,
+    checkpoint_id: id(`${name}:checkpoint`),
+    resource_id: ids.source,
+    resource_type: NOVA,
+    status: "available",
+    resource_az: "az1",
+    supported_restore_mode: "backup",
+    volume_backups: [
+      {
+        id: ids.systemBackup,
+        source_volume_id: id(`${name}:source-system`),
+        source_volume_size: 40,
+        bootable: true,
+        status: "available",
+      },
+      {
+        id: ids.dataBackup,
+        source_volume_id: id(`${name}:source-data`),
+        source_volume_size: 100,
+        bootable: false,
+        status: "available",
+      },
+    ],
+    ...over,
+  });
+  return ids;
+}
+function demoServer(name: string, over: Json = {}) {
+  const sid = id(`${name}:server`);
+  servers.push({
+    id: sid,
+    project_id: PROJECT,
+    type: NOVA,
+    status: "ACTIVE",
+    availability_zone: "az1",
+    restore_supported: true,
+    backup_supported: true,
+    restoring: false,
+    policy_id: null,
+    ...over,
+  });
+  return sid;
+}
+const restoreEntry = (item: string, server: string, mapping: Array<[string, string]>, type = NOVA) => ({
+  checkpoint_item_id: item,
+  target: {
+    resource_id: server,
+    resource_type: type,
+    volumes: mapping.map(([backup_id, volume_id]) => ({ backup_id, volume_id })),
+  },
+});
+const rule = (n: number, error_code: string, error_msg: string) => ({ rule: n, error_code, error_msg });
+{
+  // A busy item, a faulty server in another AZ, and the two backups swapped onto the wrong
+  // disks: six failures; the suggestion puts each backup on a disk of its kind that fits.
+  const name = "explain several failures";
+  const item = demoItem(name, { status: "restoring" });
+  const server = demoServer(name, { status: "ERROR", availability_zone: "az2" });
+  const system50 = demoVolume(`${name}:volume-system-50`, server, 50, true);
+  const data20 = demoVolume(`${name}:volume-data-20`, server, 20, false);
+  const data150 = demoVolume(`${name}:volume-data-150`, server, 150, false);
+  demoVolume(`${name}:volume-shared-500`, server, 500, false, { shareable: true });
+  explainCase(
+    explainRestoreCases,
+    "several failures, and a mapping that works",
+    restoreEntry(item.item, server, [
+      [item.systemBackup, data20],
+      [item.dataBackup, system50],
+    ]),
+    {
+      failures: [
+        rule(2, "CSBS.2003", "item in executing"),
+        rule(3, "CSBS.4000", "checkpoint item not available"),
+        rule(8, "CSBS.6015", "The server is restoring."),
+        rule(
+          11,
+          "CSBS.6025",
+          `The AZ of local checkpoint item (${item.item}) is not support to restore the resource (${server}).`,
+        ),
+        rule(17, "CSBS.6023", `Can not restore data volume to system volume. server id is (${server}).`),
+        rule(
+          18,
+          "CSBS.6024",
+          `Target volume (${data20}) size (20) small than volume backup (${item.systemBackup}) size (40).`,
+        ),
+      ],
+      suggested_volumes: [
+        { backup_id: item.systemBackup, volume_id: system50 },
+        { backup_id: item.dataBackup, volume_id: data150 },
+      ],
+    },
+  );
+}
+{
+  // Only the disk mapping is wrong: the data backup on a disk too small, a larger one free.
+  const name = "explain wrong disk";
+  const item = demoItem(name);
+  const server = demoServer(name);
+  const system40 = demoVolume(`${name}:volume-system-40`, server, 40, true);
+  const data50 = demoVolume(`${name}:volume-data-50`, server, 50, false);
+  const data100 = demoVolume(`${name}:volume-data-100`, server, 100, false);
+  explainCase(
+    explainRestoreCases,
+    "only the mapping fails: the suggestion picks the disk that fits",
+    restoreEntry(item.item, server, [
+      [item.systemBackup, system40],
+      [item.dataBackup, data50],
+    ]),
+    {
+      failures: [
+        rule(
+          18,
+          "CSBS.6024",
+          `Target volume (${data50}) size (50) small than volume backup (${item.dataBackup}) size (100).`,
+        ),
+      ],
+      suggested_volumes: [
+        { backup_id: item.systemBackup, volume_id: system40 },
+        { backup_id: item.dataBackup, volume_id: data100 },
+      ],
+    },
+  );
+  // A partial mapping: rule 15, and the complete mapping as the suggestion.
+  explainCase(
+    explainRestoreCases,
+    "a partial mapping: the suggestion maps every backup",
+    restoreEntry(item.item, server, [[item.systemBackup, system40]]),
+    {
+      failures: [
+        rule(
+          15,
+          "CSBS.6018",
+          `Not assign backup(s) (${item.dataBackup}) to volume(s), partial restore is not supported.`,
+        ),
+      ],
+      suggested_volumes: [
+        { backup_id: item.systemBackup, volume_id: system40 },
+        { backup_id: item.dataBackup, volume_id: data100 },
+      ],
+    },
+  );
+}
+{
+  // No data disk is large enough: the failure, and no suggestion. A volume of another project
+  // attached to the same server id (large enough) is invisible to this project.
+  const name = "explain no fit";
+  const item = demoItem(name);
+  const server = demoServer(name);
+  const system40 = demoVolume(`${name}:volume-system-40`, server, 40, true);
+  const data60 = demoVolume(`${name}:volume-data-60`, server, 60, false);
+  volumes.push({
+    id: id(`${name}:foreign-volume-data-500`),
+    project_id: OTHER_PROJECT,
+    server_id: server,
+    size: 500,
+    bootable: false,
+    shareable: false,
+    status: "in-use",
+  });
+  explainCase(
+    explainRestoreCases,
+    "no disk fits, and another project's disk is not offered",
+    restoreEntry(item.item, server, [
+      [item.systemBackup, system40],
+      [item.dataBackup, data60],
+    ]),
+    {
+      failures: [
+        rule(
+          18,
+          "CSBS.6024",
+          `Target volume (${data60}) size (60) small than volume backup (${item.dataBackup}) size (100).`,
+        ),
+      ],
+      suggested_volumes: [],
+    },
+  );
+}
+{
+  // Neither the item nor the server exists, and the type is not supported: rules 1, 4, 5 only.
+  const ghostItem = id("explain missing:item");
+  const ghostServer = id("explain missing:server");
+  explainCase(
+    explainRestoreCases,
+    "nothing exists: only rules 1, 4 and 5 run",
+    restoreEntry(
+      ghostItem,
+      ghostServer,
+      [[id("explain missing:backup"), id("explain missing:volume")]],
+      "OS::Cinder::Volume",
+    ),
+    {
+      failures: [
+        rule(1, "CSBS.3001", `Checkpoint_item (${ghostItem}) is not found.`),
+        rule(4, "CSBS.6013", `Resource (${ghostServer}) type (OS::Cinder::Volume) is not support restoration.`),
+        rule(5, "CSBS.6000", "server do not exist"),
+      ],
+      suggested_volumes: [],
+    },
+  );
+}
+// Another project's item and server do not exist for this project, exactly as in the plain check.
+explainCase(
+  explainRestoreCases,
+  "another project's item and server do not exist",
+  restoreEntry(foreign.item, foreign.server, [
+    [foreign.systemBackup, foreign.systemVolume],
+    [foreign.dataBackup, foreign.dataVolume],
+  ]),
+  {
+    failures: [
+      rule(1, "CSBS.3001", `Checkpoint_item (${foreign.item}) is not found.`),
+      rule(5, "CSBS.6000", "server do not exist"),
+    ],
+    suggested_volumes: [],
+  },
+);
+explainCase(
+  explainRestoreCases,
+  "restorable: no failure, no suggestion",
+  restoreEntry(seed.item, seed.server, [[seed.backup, seed.volume]]),
+  { failures: [], suggested_volumes: [] },
+);
+{
+  const sid = protectServer("explain several", { status: "ERROR", policy_id: "policy-7", backup_supported: false }, [
+    { shareable: false },
+    { shareable: true },
+  ]);
+  explainCase(
+    explainProtectCases,
+    "several failures",
+    { resource_id: sid, resource_type: NOVA },
+    {
+      failures: [
+        rule(4, "CSBS.6006", `Server (${sid}) status (ERROR) is not allowed to protect.`),
+        rule(5, "CSBS.6004", `Server (${sid}) is already in service.`),
+        rule(
+          7,
+          "CSBS.6010",
+          `Volume (${id("protect explain several:volume 1")}) attached to server (${sid}) is shareable volume.`,
+        ),
+        rule(8, "CSBS.6027", `The AZ where the resource (${sid}) is located does not support backup.`),
+      ],
+      suggested_volumes: [],
+    },
+  );
+  const ghost = id("explain protect missing:server");
+  explainCase(
+    explainProtectCases,
+    "unsupported type and no server: rules 1 and 2 only",
+    { resource_id: ghost, resource_type: "OS::Cinder::Volume" },
+    {
+      failures: [
+        rule(1, "CSBS.6003", `Resource (${ghost}) type (OS::Cinder::Volume) is not support protection.`),
+        rule(2, "CSBS.6000", "server do not exist"),
+      ],
+      suggested_volumes: [],
+    },
+  );
+  explainCase(
+    explainProtectCases,
+    "another project's server does not exist",
+    { resource_id: foreign.server, resource_type: NOVA },
+    { failures: [rule(2, "CSBS.6000", "server do not exist")], suggested_volumes: [] },
+  );
+  const ok = id("protect ok ECS:server");
+  explainCase(
+    explainProtectCases,
+    "protectable: no failure",
+    { resource_id: ok, resource_type: NOVA },
+    {
+      failures: [],
+      suggested_volumes: [],
+    },
+  );
+}
+
 const cases = {
   project_id: PROJECT,
   other_project_id: OTHER_PROJECT,
@@ -569,6 +892,7 @@ const cases = {
   foreign: { checkpoint_item_id: foreign.item, server_id: foreign.server, mapping: fullMapping(foreign) },
   restore: restoreCases,
   protect: protectCases,
+  explain: { restore: explainRestoreCases, protect: explainProtectCases },
 };
 
 const out = new URL("../data/", import.meta.url);
@@ -578,5 +902,5 @@ writeFileSync(
 );
 writeFileSync(new URL("demo-cases.json", out), `${JSON.stringify(cases, null, 2)}\n`);
 console.log(
-  `demo inventory: ${items.length} checkpoint items, ${servers.length} servers, ${volumes.length} volumes; ${restoreCases.length} restore cases, ${protectCases.length} protect cases`,
+  `demo inventory: ${items.length} checkpoint items, ${servers.length} servers, ${volumes.length} volumes; ${restoreCases.length} restore cases, ${protectCases.length} protect cases; ${explainRestoreCases.length} + ${explainProtectCases.length} explain cases`,
 );

@@ -20,6 +20,21 @@ export interface ProtectCase {
   request: { resource_id: string; resource_type: string };
   expected: Expected;
 }
+/** An entry's answer with explain (SPEC section 7), snake_case as over REST. */
+export interface ExplainExpected extends Expected {
+  failures: { rule: number; error_code: string; error_msg: string }[];
+  suggested_volumes: { backup_id: string; volume_id: string }[];
+}
+export interface ExplainRestoreCase {
+  name: string;
+  request: RestoreCase["request"];
+  expected: ExplainExpected;
+}
+export interface ExplainProtectCase {
+  name: string;
+  request: ProtectCase["request"];
+  expected: ExplainExpected;
+}
 export interface DemoCases {
   project_id: string;
   other_project_id: string;
@@ -27,6 +42,8 @@ export interface DemoCases {
   foreign: { checkpoint_item_id: string; server_id: string; mapping: { backup_id: string; volume_id: string }[] };
   restore: RestoreCase[];
   protect: ProtectCase[];
+  /** Entries with several failures and a suggested mapping, with their explain answers. */
+  explain: { restore: ExplainRestoreCase[]; protect: ExplainProtectCase[] };
 }
 
 /** The shared table of rule cases (data/demo-cases.json, built with data/demo-inventory.json). */
