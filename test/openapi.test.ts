@@ -297,3 +297,29 @@ describe("real responses match the documented schemas, for every status", () => 
     });
   });
 });
+
+describe("explain (SPEC section 7) is documented", () => {
+  it("the explain query parameter, with its two values", () => {
+    const param = doc.paths[PATH]!.parameters.find((p) => p.in === "query" && p.name === "explain");
+    expect(param).toMatchObject({ required: false, schema: { type: "string", enum: ["true", "false"] } });
+  });
+
+  it("real explain answers of both actions match the documented 200 schema", async () => {
+    const validate = responseValidator(200);
+    const bodies = [
+      { check_restorable: [...demoCases.explain.restore, ...demoCases.restore].map((c) => c.request) },
+      { check_protectable: [...demoCases.explain.protect, ...demoCases.protect].map((c) => c.request) },
+    ];
+    for (const body of bodies) {
+      const res = await postAction(ts.httpUrl, token, body, { path: `${actionPath()}?explain=true` });
+      expect(res.status, res.text).toBe(200);
+      expectValid(validate, res.json, "real explain body");
+      expect(res.text).toContain('"failures":[{"rule":');
+    }
+    // The schema is not vacuous: an unknown key in a failure is rejected.
+    const res = await postAction(ts.httpUrl, token, bodies[0]!, { path: `${actionPath()}?explain=true` });
+    const broken = structuredClone(res.json) as { restorable: Array<{ failures: Array<Record<string, unknown>> }> };
+    broken.restorable.find((e) => e.failures.length > 0)!.failures[0]!.extra = 1;
+    expect(validate(broken)).toBe(false);
+  });
+});

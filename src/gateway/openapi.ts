@@ -28,7 +28,8 @@ const ERRORS: ReadonlyArray<{ status: number; name: string; code: string; when: 
     when:
       "Malformed JSON, a wrong type, a missing or unknown field (the message names the field path or key), a non-UUID id, " +
       "an empty or over-long list, duplicate backup_id or volume_id within one target, an invalid project_id in the path, " +
-      'a body with neither or both of check_restorable and check_protectable, or an unknown provider_id ("provider invalid").',
+      'a body with neither or both of check_restorable and check_protectable, an unknown provider_id ("provider invalid"), ' +
+      'or an explain query parameter other than "true" or "false" (or given twice; the message names explain).',
     example: "check_restorable[2].target.volumes[0].volume_id: must be a UUID",
   },
   {
@@ -162,6 +163,17 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             example: CSBS_PROVIDER.id,
           },
           {
+            name: "explain",
+            in: "query",
+            required: false,
+            description:
+              "true: every entry also lists every failing rule (failures) and, for check_restorable, a disk mapping " +
+              "that passes rules 13-18 (suggested_volumes). false or absent: the plain answer, byte for byte. " +
+              "Any other value, or the parameter given twice, is 400 CSBS.9001 naming explain (checked after the " +
+              "token and the project scope, before the body).",
+            schema: { type: "string", enum: ["true", "false"] },
+          },
+          {
             name: "X-Request-Id",
             in: "header",
             required: false,
@@ -178,7 +190,8 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
           description:
             "One entry per request entry in the response, in request order. A failed check is result false with the " +
             "CSBS code and the filled-in message of the first rule that failed; a passing one has result true and " +
-            "empty error_code and error_msg. Every key is always present.",
+            "empty error_code and error_msg. Every key is always present. With ?explain=true each entry also has " +
+            "failures and suggested_volumes (always present, possibly empty).",
           security: [{ XAuthToken: [] }],
           requestBody: {
             required: true,
@@ -217,6 +230,37 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
                             result: true,
                             error_code: "",
                             error_msg: "",
+                          },
+                        ],
+                      },
+                    },
+                    explained: {
+                      summary: "With ?explain=true: every failing rule, and a disk mapping that passes rules 13-18",
+                      value: {
+                        restorable: [
+                          {
+                            result: false,
+                            resource_type: "OS::Nova::Server",
+                            error_code: "CSBS.6024",
+                            error_msg:
+                              "Target volume (45baf976-c20a-4894-a7c3-c94b7376bf55) size (40) small than volume backup " +
+                              "(7ea119a8-d25b-43a7-8d1b-88e12788513a) size (100).",
+                            resource_id: "5aa119a8-d25b-45a7-8d1b-88e127885635",
+                            failures: [
+                              {
+                                rule: 18,
+                                error_code: "CSBS.6024",
+                                error_msg:
+                                  "Target volume (45baf976-c20a-4894-a7c3-c94b7376bf55) size (40) small than volume " +
+                                  "backup (7ea119a8-d25b-43a7-8d1b-88e12788513a) size (100).",
+                              },
+                            ],
+                            suggested_volumes: [
+                              {
+                                backup_id: "7ea119a8-d25b-43a7-8d1b-88e12788513a",
+                                volume_id: "0c9f3a52-6e1d-4b8a-9f2e-3d4c5b6a7e8f",
+                              },
+                            ],
                           },
                         ],
                       },
@@ -357,7 +401,9 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
         },
         CheckResp: {
           type: "object",
-          description: "The verdict on one entry; resource_id and resource_type echo the entry.",
+          description:
+            "The verdict on one entry; resource_id and resource_type echo the entry. failures and suggested_volumes " +
+            "are present exactly when the request has ?explain=true.",
           required: ["result", "resource_type", "error_code", "error_msg", "resource_id"],
           additionalProperties: false,
           properties: {
@@ -370,6 +416,38 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
             },
             error_msg: { type: "string", description: 'The filled-in message of the first rule that failed, or "".' },
             resource_id: { type: "string" },
+            failures: {
+              type: "array",
+              description:
+                "Only with ?explain=true: every rule of the entry that fails, in rule order; the first equals " +
+                "error_code and error_msg; empty exactly when result is true.",
+              items: ref("RuleFailure"),
+            },
+            suggested_volumes: {
+              type: "array",
+              description:
+                "Only with ?explain=true; always empty for check_protectable. A mapping of every volume backup of " +
+                "the checkpoint item onto a distinct attached volume that passes rules 13-18, with system-disk " +
+                "backups on bootable volumes, in the item's backup order; empty when the entry's own mapping passes " +
+                "those rules, when the item or the server does not exist, or when no such mapping exists.",
+              items: ref("RestoreVolumeMapping"),
+            },
+          },
+        },
+        RuleFailure: {
+          type: "object",
+          description: "One failing rule of an entry.",
+          required: ["rule", "error_code", "error_msg"],
+          additionalProperties: false,
+          properties: {
+            rule: {
+              type: "integer",
+              minimum: 1,
+              maximum: 18,
+              description: "The rule's number: 1-18 for check_restorable, 1-8 for check_protectable.",
+            },
+            error_code: { type: "string", pattern: "^CSBS\\.[0-9]{4}$" },
+            error_msg: { type: "string" },
           },
         },
         ErrorBody: {
