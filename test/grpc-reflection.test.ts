@@ -140,6 +140,7 @@ describe("server reflection v1 (grpcurl list / describe)", () => {
       "failures",
       "suggested_volumes",
     ]);
+    expect(fields("RuleFailure")).toEqual(["rule", "error_code", "error_msg"]);
     expect(fields("CheckProtectableRequest")).toEqual(["project_id", "provider_id", "check_protectable", "explain"]);
     expect(fields("ProtectableParam")).toEqual(["resource_id", "resource_type"]);
   });
@@ -177,6 +178,25 @@ describe("calling through the reflected descriptors (grpcurl -d)", () => {
         failures: [],
         suggested_volumes: [],
       })),
+    });
+  });
+
+  it("CheckRestorable with explain: every failing rule and the suggested mapping", async () => {
+    const c = demoCases.explain.restore[0]!;
+    const res = await grpcurl("CheckRestorable", {
+      project_id: demoCases.project_id,
+      provider_id: demoCases.provider_id,
+      check_restorable: [c.request],
+      explain: true,
+    });
+    expect(res).toEqual({
+      restorable: [
+        {
+          ...c.expected,
+          resource_type: c.request.target.resource_type,
+          resource_id: c.request.target.resource_id,
+        },
+      ],
     });
   });
 
