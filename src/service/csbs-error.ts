@@ -79,3 +79,27 @@ export function httpStatusOf(code: Code): number {
       return 500;
   }
 }
+
+/**
+ * The failure as sent to a gRPC, Connect or gRPC-Web caller: its ErrorInfo (the CSBS one, or
+ * one made from `viewError` for a failure without) also carries the call's request id, as
+ * metadata `request_id`, like the REST error body's `request_id`.
+ */
+export function withRequestId(error: unknown, requestId: string): ConnectError {
+  const err = ConnectError.from(error);
+  const found = err.findDetails(ErrorInfoSchema)[0];
+  const info = create(ErrorInfoSchema, {
+    reason: found?.reason ?? viewError(err).errorCode,
+    domain: found?.domain ?? ERROR_DOMAIN,
+    metadata: { ...found?.metadata, request_id: requestId },
+  });
+  // Other details this service attached (it receives none from elsewhere) are kept.
+  const others = err.details.flatMap((d) => ("desc" in d && d.desc.typeName !== ErrorInfoSchema.typeName ? [d] : []));
+  return new ConnectError(
+    err.rawMessage,
+    err.code,
+    err.metadata,
+    [{ desc: ErrorInfoSchema, value: info }, ...others],
+    err.cause,
+  );
+}

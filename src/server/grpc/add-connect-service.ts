@@ -4,8 +4,9 @@ import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
-import { CALL_ENDED } from "../../service/call-guard.js";
-import { csbsError } from "../../service/csbs-error.js";
+import { CALL_ENDED, REQUEST_ID_HEADER } from "../../service/call-guard.js";
+import { csbsError, withRequestId } from "../../service/csbs-error.js";
+import { requestIdOf } from "../http/request-id.js";
 
 const CANCELLED = new ConnectError("the call was cancelled", Code.Canceled);
 
@@ -22,7 +23,7 @@ export interface GrpcCallRecord {
   method: string;
   code: number;
   seconds: number;
-  requestId: string | undefined;
+  requestId: string;
   projectId: string | undefined;
   error: unknown;
 }
@@ -59,11 +60,15 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
     };
     handlers[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const start = performance.now();
-      const requestId = call.metadata.get("x-request-id")[0]?.toString();
+      const requestId = requestIdOf(call.metadata.get(REQUEST_ID_HEADER)[0]?.toString());
       let projectId: string | undefined;
       const finish = (error: unknown, response?: unknown) => {
+        // The request id goes back in the response headers, and in the ErrorInfo of a failure.
+        const header = new grpc.Metadata();
+        header.set(REQUEST_ID_HEADER, requestId);
+        call.sendMetadata(header);
         if (error === null) callback(null, response);
-        else callback(toServiceError(error));
+        else callback(toServiceError(withRequestId(error, requestId)));
         onFinished?.({
           method: method.name,
           code: error === null ? 0 : ConnectError.from(error).code,
@@ -94,7 +99,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         protocolName: "grpc",
         requestMethod: "POST",
         url: path,
-        requestHeader: headersOf(call.metadata),
+        requestHeader: headersOf(call.metadata, requestId),
         ...(Number.isFinite(ms) ? { timeoutMs: Math.max(0, ms - Date.now()) } : {}),
       });
       // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
@@ -122,11 +127,12 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
 
-function headersOf(metadata: grpc.Metadata): Headers {
+function headersOf(metadata: grpc.Metadata, requestId: string): Headers {
   const headers = new Headers();
   for (const [key, value] of Object.entries(metadata.getMap())) {
     if (typeof value === "string") headers.set(key, value);
   }
+  headers.set(REQUEST_ID_HEADER, requestId);
   return headers;
 }
 

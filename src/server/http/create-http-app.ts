@@ -8,7 +8,7 @@ import { csbsError } from "../../service/csbs-error.js";
 import type { UseCaseDeps } from "../../service/use-case-deps.js";
 import type { Telemetry } from "../telemetry.js";
 import { createErrorHandler, sendError } from "./create-error-handler.js";
-import { requestIdMiddleware } from "./request-id.js";
+import { requestIdInterceptor, requestIdMiddleware } from "./request-id.js";
 
 export interface HttpAppOptions {
   /** What the REST gateway's use cases need. */
@@ -90,7 +90,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       // Same JSON as the gateway: snake_case, and a `false` or "" never vanishes.
       jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
       maxTimeoutMs: options.requestTimeoutMs,
-      interceptors: [telemetry.connectInterceptor],
+      interceptors: [requestIdInterceptor, telemetry.connectInterceptor],
     }),
   );
   app.use(

@@ -1,17 +1,39 @@
 import { randomUUID } from "node:crypto";
+import type { Interceptor } from "@connectrpc/connect";
 import type { NextFunction, Request, Response } from "express";
+import { REQUEST_ID_HEADER } from "../../service/call-guard.js";
+import { withRequestId } from "../../service/csbs-error.js";
 
-const PRINTABLE = /^[\x21-\x7e]{1,128}$/;
+const MAX_LENGTH = 128;
+const PRINTABLE = /^[\x21-\x7e]+$/;
 
-/** The request id of a response: the caller's when printable and at most 128 characters, else a new one. */
-export function requestIdOf(header: string | undefined): string {
-  return header !== undefined && PRINTABLE.test(header) ? header : randomUUID();
+/**
+ * The one request id of a call, on every protocol: the caller's `x-request-id` when it is
+ * 1-128 printable ASCII characters, else a new UUID. A longer or unprintable value is never
+ * used, echoed or logged.
+ */
+export function requestIdOf(header: string | null | undefined): string {
+  return header != null && header.length <= MAX_LENGTH && PRINTABLE.test(header) ? header : randomUUID();
 }
 
-/** Sets `res.locals.requestId` and the `X-Request-Id` response header on every response. */
+/**
+ * HTTP port (REST, Connect, gRPC-Web, probes): decides the request id, puts it back on the
+ * request (so Connect handlers, the call guard and the logs read the same value), in
+ * `res.locals.requestId` (REST error bodies) and in the `X-Request-Id` response header.
+ */
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const id = requestIdOf(req.get("x-request-id"));
+  const id = requestIdOf(req.get(REQUEST_ID_HEADER));
+  req.headers[REQUEST_ID_HEADER] = id;
   res.locals.requestId = id;
   res.setHeader("X-Request-Id", id);
   next();
 }
+
+/** Connect and gRPC-Web: a failure's ErrorInfo carries the request id (metadata `request_id`). */
+export const requestIdInterceptor: Interceptor = (next) => async (req) => {
+  try {
+    return await next(req);
+  } catch (error) {
+    throw withRequestId(error, req.header.get(REQUEST_ID_HEADER) ?? "");
+  }
+};
