@@ -346,3 +346,22 @@ describe("explain respects project scope", () => {
     },
   );
 });
+
+describe("the README's explain example", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("### Explain"), readme.indexOf("### gRPC"));
+
+  it("answers exactly what the README shows, with and without explain", async () => {
+    const curl = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+    const query = /resources\/action(\?explain=true)'/.exec(curl)![1]!;
+    const body = JSON.parse(/-d '([\s\S]*?)'/.exec(curl)![1]!) as object;
+    const shown = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!) as unknown;
+    const res = await postAction(ts.httpUrl, token, body, { path: `${actionPath()}${query}` });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual(shown);
+    // Key order too: the README shows the bytes of the answer, indented.
+    expect(res.text).toBe(JSON.stringify(shown));
+    const plain = /Without `\?explain=true` the same request answers only\n`([^`]+)`/.exec(section)![1]!;
+    expect((await postAction(ts.httpUrl, token, body)).text).toBe(plain);
+  });
+});
