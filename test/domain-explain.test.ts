@@ -11,7 +11,7 @@ import {
 import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
 
 /**
- * Explain on the pure domain functions (SPEC section 7): every failing rule in rule order,
+ * Explain on the pure domain functions (docs/contract.md §8): every failing rule in rule order,
  * which rules run when the item or the server is missing, rules 16-18 over the valid
  * mappings only, failures[0] equal to the default verdict, and the protect rules likewise.
  */

@@ -3,7 +3,7 @@ import { checkProtectable, type ProtectEntry } from "../src/domain/protect-rules
 import type { Server, Volume } from "../src/domain/types.js";
 
 /**
- * The 8 protectability rules of SPEC section 4 on the pure domain function: one case per
+ * The 8 protectability rules of docs/contract.md §6 on the pure domain function: one case per
  * rule (exact code and message), the rule order, and the cases that pass.
  */
 

@@ -10,7 +10,7 @@ import {
   validateRestoreEntries,
 } from "../src/domain/request-validation.js";
 
-/** Request validation: every failure names its field path (SPEC sections 1 and 6). */
+/** Request validation: every failure names its field path (docs/contract.md §1 and §2). */
 
 const LIMITS: RequestLimits = { maxItems: 100, maxVolumes: 64 };
 const U = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -148,7 +148,7 @@ describe("validateRestoreEntries: field paths", () => {
       message: "is required",
     },
     {
-      name: "non-UUID volume_id (the SPEC's example path)",
+      name: "non-UUID volume_id (the contract's example path)",
       entries: [entry(), entry(), withTarget({ volumes: [{ backupId: U(4), volumeId: "vol-1" }] })],
       field: "check_restorable[2].target.volumes[0].volume_id",
       message: "must be a UUID",

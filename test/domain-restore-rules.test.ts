@@ -3,9 +3,9 @@ import { checkRestorable, type RestoreEntry, type RestoreFacts } from "../src/do
 import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
 
 /**
- * The 18 restorability rules of SPEC section 3 on the pure domain function: one case per
+ * The 18 restorability rules of docs/contract.md §5 on the pure domain function: one case per
  * rule with the exact code and filled-in message, the rule order (first failure wins),
- * the "these pass" list of SPEC section 6, and multi-id joining.
+ * the "these pass" list of docs/contract.md §7, and multi-id joining.
  */
 
 const NOVA = "OS::Nova::Server";
@@ -415,7 +415,7 @@ describe("checkRestorable: rule order (when several rules fail, the earliest win
   });
 });
 
-describe("checkRestorable: these pass (SPEC section 6)", () => {
+describe("checkRestorable: these pass (docs/contract.md §7)", () => {
   const passing: ReadonlyArray<{ name: string; mutate: (w: World) => void }> = [
     {
       name: "a SHUTOFF server",

@@ -5,7 +5,7 @@ import { compareBytewise, suggestVolumes, type VolumeMapping } from "../src/doma
 import type { CheckpointItem, Server, Volume, VolumeBackup } from "../src/domain/types.js";
 
 /**
- * The suggested disk mapping of SPEC section 7 on the pure domain function: the
+ * The suggested disk mapping of docs/contract.md §8 on the pure domain function: the
  * in-place-then-smallest-fit procedure step by step (table tests), and properties over random
  * items and servers: (a) a suggestion sent back never fails rules 13-18; (b) an empty
  * suggestion means an exhaustive search finds no mapping that passes rules 13-18 with every
@@ -171,7 +171,7 @@ const CASES: ReadonlyArray<SuggestCase> = (() => {
   ];
 })();
 
-describe("suggestVolumes: the procedure of SPEC section 7", () => {
+describe("suggestVolumes: the procedure of docs/contract.md §8", () => {
   it.each(CASES)("$name", ({ backups, volumes, expected }) => {
     expect(pairsOf(suggestVolumes(item(backups), volumes))).toEqual(expected.map(([b, v]) => [b.id, v.id]));
   });

@@ -12,10 +12,10 @@ import { REST_STATUSES } from "./support/rest-statuses.js";
 import { startTestServer, TEST_SECRET, type TestServer } from "./support/test-server.js";
 
 /**
- * Every row of SPEC section 1's error table through real HTTP: status, error_code, a
+ * Every row of docs/contract.md §2's error table through real HTTP: status, error_code, a
  * message naming the field, the flat body with exactly three keys, request_id equal to
  * the X-Request-Id header, JSON (never HTML, never a stack trace); and the check order of
- * SPEC section 6.
+ * docs/contract.md §2.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -247,7 +247,7 @@ describe("400 CSBS.9001: the body, ids and provider (the message names the field
       msg: ["checkpointItemId"],
     },
     {
-      name: "non-UUID id: the SPEC's example path",
+      name: "non-UUID id: the contract's example path",
       body: {
         check_restorable: [
           RESTORE,
@@ -600,7 +600,7 @@ describe("401 APIGW.0301 and 403 APIGW.0302", () => {
   });
 });
 
-describe("the check order of SPEC section 6: 404, 415, 413, 401, 403, then 400", () => {
+describe("the check order of docs/contract.md §2: 404, 415, 413, 401, 403, then 400", () => {
   const big = JSON.stringify({ check_restorable: [RESTORE], pad: "x".repeat(1024 * 1024 + 10) });
   const rows: Array<{
     name: string;

@@ -74,7 +74,7 @@ export function restoreEntry(i: number): RestoreEntryJson {
   };
 }
 
-/** Inventory file (SPEC section 5 format) with items [from, to) and their servers and volumes. */
+/** Inventory file (docs/contract.md §9 format) with items [from, to) and their servers and volumes. */
 export function inventoryChunk(from: number, to: number): string {
   const items: unknown[] = [];
   const servers: unknown[] = [];

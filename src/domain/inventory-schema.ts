@@ -19,7 +19,7 @@ const text = z
 const gigabytes = z.number().int("must be a whole number of GB").min(0, "must not be negative").max(1_000_000);
 
 /*
- * The one definition of the inventory's records: the file format (SPEC section 5,
+ * The one definition of the inventory's records: the file format (docs/contract.md §9,
  * snake_case) and, camelized, the domain types (types.ts). The stores' rows have the same
  * columns (src/store/rows.ts derives them from these shapes); only the SQL is per database.
  */
@@ -90,7 +90,7 @@ function duplicate<T extends { id: string }>(records: ReadonlyArray<T>, field: s
 }
 
 /**
- * Parses an inventory document (the SPEC section 5 format). A bad record is reported with
+ * Parses an inventory document (the docs/contract.md §9 format). A bad record is reported with
  * its path, e.g. `servers[3].status: must not be empty`.
  */
 export function parseInventory(json: unknown): InventoryParse {

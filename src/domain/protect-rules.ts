@@ -19,8 +19,8 @@ const PROTECTABLE_STATUSES: ReadonlySet<string> = new Set(["ACTIVE", "SHUTOFF"])
 const UNSUPPORTED = "Resource (%s) type (%s) is not support protection.";
 
 /**
- * The 8 protectability rules of the CSBS API (SPEC section 4), in rule order. `first` stops
- * at the first failure (the verdict); `all` (explain, SPEC section 7) returns every failing
+ * The 8 protectability rules of the CSBS API (docs/contract.md §6), in rule order. `first` stops
+ * at the first failure (the verdict); `all` (explain, docs/contract.md §8) returns every failing
  * rule: rules 1 and 2 always run, rules 3 to 8 need the server.
  */
 export function protectFailures(entry: ProtectEntry, facts: ProtectFacts, mode: RuleMode): RuleFailure[] {

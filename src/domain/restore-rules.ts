@@ -35,10 +35,10 @@ const TERMINATED_SERVER_STATUSES: ReadonlySet<string> = new Set(["DELETED", "SOF
 const UNSTABLE_SERVER_STATUSES: ReadonlySet<string> = new Set(["ERROR", "RESIZE", "VERIFY_RESIZE"]);
 
 /**
- * The 18 restorability rules of the CSBS API (SPEC section 3), in rule order.
+ * The 18 restorability rules of the CSBS API (docs/contract.md §5), in rule order.
  *
  * `first` (the default answer) returns at the first failure, so it does no more work than
- * the verdict needs. `all` (explain, SPEC section 7) returns every failing rule: a rule runs
+ * the verdict needs. `all` (explain, docs/contract.md §8) returns every failing rule: a rule runs
  * only when the objects it reads exist (rule 4 always; 2, 3, 13, 15 need the item; 6-9, 12,
  * 14 the server; 10, 11, 16-18 both), and rules 16-18 consider only the mappings whose
  * backup is a volume backup of the item and whose volume is attached to the server. In both
@@ -225,7 +225,7 @@ export function checkRestorable(entry: RestoreEntry, facts: RestoreFacts): Verdi
   return verdictOf(restoreFailures(entry, facts, "first"));
 }
 
-/** The explain answer of one entry (SPEC section 7). */
+/** The explain answer of one entry (docs/contract.md §8). */
 export interface RestoreExplanation {
   /** Every failing rule, in rule order; empty exactly when the entry passes. */
   failures: RuleFailure[];
@@ -237,7 +237,7 @@ const isMappingRule = (f: RuleFailure) => f.rule >= 13 && f.rule <= 18;
 
 /**
  * Every failing rule of the entry, and a suggested disk mapping when the item and the server
- * both exist and the entry's own mapping fails one of rules 13-18 (SPEC section 7).
+ * both exist and the entry's own mapping fails one of rules 13-18 (docs/contract.md §8).
  */
 export function explainRestorable(entry: RestoreEntry, facts: RestoreFacts): RestoreExplanation {
   const failures = restoreFailures(entry, facts, "all");

@@ -26,7 +26,7 @@ function fits(backup: VolumeBackup, volume: Volume): boolean {
 /**
  * A mapping of every volume backup of the item onto a distinct volume of the server that
  * passes rules 13-18 with every system-disk backup on a bootable volume, or an empty list
- * when none exists (SPEC section 7, "The suggested mapping"):
+ * when none exists (docs/contract.md §8, "The suggested mapping"):
  * 1. eligible volumes are the attached, non-shareable ones of the backup's kind and size;
  * 2. in place first: in the item's backup order, a backup whose source volume is eligible
  *    and still free takes it;

@@ -1,7 +1,7 @@
 /** The outcome of one check: passing, or the code and message of the first rule that failed. */
 export type Verdict = { ok: true } | { ok: false; code: string; message: string };
 
-/** One failing rule of an entry: its number (SPEC section 3 or 4), CSBS code and filled-in message. */
+/** One failing rule of an entry: its number (docs/contract.md §5 or §6), CSBS code and filled-in message. */
 export interface RuleFailure {
   rule: number;
   code: string;
@@ -10,7 +10,7 @@ export interface RuleFailure {
 
 /**
  * How many failures a rule list reports: `first` stops at the first failure (the verdict,
- * the default answer); `all` evaluates every rule whose objects exist (explain, SPEC section 7).
+ * the default answer); `all` evaluates every rule whose objects exist (explain, docs/contract.md §8).
  */
 export type RuleMode = "first" | "all";
 

@@ -142,7 +142,7 @@ async function respond(
 }
 
 /**
- * The REST gateway of SPEC section 1. It translates the documented path and body into the
+ * The REST gateway of docs/contract.md §1. It translates the documented path and body into the
  * RPC's request message and runs the RPC's use case, in process, inside the same call guard
  * the ServiceImpl uses: no rule, validation or error mapping of its own. Whole-request
  * checks run in the documented order: 404, 415, 413, 401, 403, then 400 (the `explain`

@@ -19,7 +19,7 @@ const SERVER_TYPE_NAMES = [...SERVER_TYPES];
 const uuid = (description: string): Json => ({ type: "string", pattern: UUID_SOURCE, description });
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
-/** The whole-request errors of SPEC section 1: status, code, when, and an example message. */
+/** The whole-request errors of docs/contract.md §2: status, code, when, and an example message. */
 const ERRORS: ReadonlyArray<{ status: number; name: string; code: string; when: string; example: string }> = [
   {
     status: 400,
@@ -105,7 +105,7 @@ const REQUEST_ID_HEADER: Json = {
 };
 
 /**
- * The OpenAPI 3.1 document of the REST path of SPEC section 1: both actions, the 200
+ * The OpenAPI 3.1 document of the REST path of docs/contract.md §1: both actions, the 200
  * response, every whole-request error with its flat body and code, the headers, and the
  * configured limits. Served at `GET /openapi.json`.
  */

@@ -16,7 +16,7 @@ import {
 /**
  * The CheckProtectable use case, transport-free: validates the request, looks up the
  * servers and their volumes (beside the provider) and applies the 8 rules to every entry;
- * with `explain`, every entry also carries all its failing rules (SPEC section 7).
+ * with `explain`, every entry also carries all its failing rules (docs/contract.md §8).
  */
 export async function checkProtectable(
   deps: UseCaseDeps,

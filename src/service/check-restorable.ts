@@ -17,7 +17,7 @@ import {
  * The CheckRestorable use case, transport-free: validates the request, looks up its
  * objects (one batched query per table, beside the provider's) and applies the 18 rules
  * to every entry; with `explain`, every entry also carries all its failing rules and a
- * suggested disk mapping (SPEC section 7). Invalid requests throw a CSBS `invalid_argument`
+ * suggested disk mapping (docs/contract.md §8). Invalid requests throw a CSBS `invalid_argument`
  * ConnectError.
  */
 export async function checkRestorable(

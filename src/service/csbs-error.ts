@@ -50,7 +50,7 @@ export function viewError(error: unknown): CsbsErrorView {
   return { http, code: err.code, errorCode, errorMsg };
 }
 
-/** The HTTP status of a gRPC code without a CSBS kind (only the statuses SPEC section 1 documents). */
+/** The HTTP status of a gRPC code without a CSBS kind (only the statuses docs/contract.md §2 documents). */
 export function httpStatusOf(code: Code): number {
   switch (code) {
     case Code.InvalidArgument:

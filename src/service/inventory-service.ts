@@ -21,7 +21,7 @@ export interface InventoryServiceOptions {
 type JsonRecord = Record<string, unknown>;
 
 /**
- * The request's records as an inventory document (SPEC section 5 JSON, snake_case), so
+ * The request's records as an inventory document (docs/contract.md §9 JSON, snake_case), so
  * that they are validated by the same parser as the inventory file. Unset `optional`
  * fields are left out (the document's defaults apply), except `server_id`, whose absence
  * means detached (null). An empty `project_id` is the request's.

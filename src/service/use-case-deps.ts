@@ -43,7 +43,7 @@ export function toCheckResp(
     : { result: false, resourceType, errorCode: verdict.code, errorMsg: verdict.message, resourceId };
 }
 
-/** A CheckResp with the explain fields (SPEC section 7): every failing rule and the suggested mapping. */
+/** A CheckResp with the explain fields (docs/contract.md §8): every failing rule and the suggested mapping. */
 export function toExplainedCheckResp(
   resourceId: string,
   resourceType: string,

@@ -21,7 +21,7 @@ export interface InventoryValidationOptions {
 }
 
 /**
- * Validates an inventory document (SPEC section 5 format): the one validation path of the
+ * Validates an inventory document (docs/contract.md §9 format): the one validation path of the
  * file import and the admin API. Throws InventoryError naming the first bad record's path.
  */
 export function validateInventory(json: unknown, options: InventoryValidationOptions = {}): Inventory {
@@ -80,7 +80,7 @@ export async function deleteInventory(store: Store, request: InventoryDeleteRequ
   return store.write({ checkpointItems: [], servers: [], volumes: [] }, [deletes]);
 }
 
-/** Reads an inventory file (SPEC section 5 format) and imports it. */
+/** Reads an inventory file (docs/contract.md §9 format) and imports it. */
 export async function importInventoryFile(store: Store, file: string): Promise<InventoryCounts> {
   let json: unknown;
   try {

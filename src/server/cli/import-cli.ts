@@ -1,6 +1,6 @@
 /**
  * npm run import -- FILE [FILE...]
- * Upserts inventory files (SPEC section 5 format) into the store DATABASE_URL names,
+ * Upserts inventory files (docs/contract.md §9 format) into the store DATABASE_URL names,
  * each file in one transaction: a bad record rejects that whole file, naming its path.
  */
 import { createStore } from "../../store/create-store.js";
