@@ -8,7 +8,15 @@ import {
   type RestoreFacts,
   restoreFailures,
 } from "../src/domain/restore-rules.js";
-import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
+import type { Server } from "../src/domain/types.js";
+import {
+  attachedVolume,
+  BMS,
+  NOVA,
+  RESTORE_IDS,
+  type RestoreWorld,
+  restorableWorld,
+} from "./support/domain-builders.js";
 
 /**
  * Explain on the pure domain functions (docs/contract.md §8): every failing rule in rule order,
@@ -16,90 +24,10 @@ import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
  * mappings only, failures[0] equal to the default verdict, and the protect rules likewise.
  */
 
-const NOVA = "OS::Nova::Server";
-const BMS = "OS::Ironic::BareMetalServer";
-const PROJECT = "project-a";
-const PROVIDER = "fc4d5750-22e7-4798-8a46-f48f62c4c1da";
-const ID = {
-  item: "11111111-0000-4000-8000-000000000001",
-  source: "22222222-0000-4000-8000-000000000002",
-  server: "33333333-0000-4000-8000-000000000003",
-  sysBackup: "44444444-0000-4000-8000-000000000004",
-  dataBackup: "55555555-0000-4000-8000-000000000005",
-  sysVolume: "66666666-0000-4000-8000-000000000006",
-  dataVolume: "77777777-0000-4000-8000-000000000007",
-  unknownA: "aaaaaaaa-0000-4000-8000-00000000000a",
-  unknownB: "bbbbbbbb-0000-4000-8000-00000000000b",
-  spare: "cccccccc-0000-4000-8000-00000000000c",
-} as const;
-
-interface Mapping {
-  backupId: string;
-  volumeId: string;
-}
-interface World {
-  entry: { checkpointItemId: string; target: { resourceId: string; resourceType: string; volumes: Mapping[] } };
-  item: CheckpointItem | undefined;
-  server: Server | undefined;
-  volumes: Volume[];
-}
-
-function volume(id: string, over: Partial<Volume> = {}): Volume {
-  return {
-    id,
-    projectId: PROJECT,
-    serverId: ID.server,
-    size: 100,
-    bootable: false,
-    shareable: false,
-    status: "in-use",
-    ...over,
-  };
-}
-
-/** A restorable world: a Nova item (system 40 GB, data 100 GB) onto a Nova server with two fitting disks. */
-function world(): World {
-  return {
-    entry: {
-      checkpointItemId: ID.item,
-      target: {
-        resourceId: ID.server,
-        resourceType: NOVA,
-        volumes: [
-          { backupId: ID.sysBackup, volumeId: ID.sysVolume },
-          { backupId: ID.dataBackup, volumeId: ID.dataVolume },
-        ],
-      },
-    },
-    item: {
-      id: ID.item,
-      projectId: PROJECT,
-      providerId: PROVIDER,
-      checkpointId: "99999999-0000-4000-8000-000000000009",
-      resourceId: ID.source,
-      resourceType: NOVA,
-      status: "available",
-      resourceAz: "az1",
-      supportedRestoreMode: "backup",
-      volumeBackups: [
-        { id: ID.sysBackup, sourceVolumeId: ID.unknownA, sourceVolumeSize: 40, bootable: true, status: "available" },
-        { id: ID.dataBackup, sourceVolumeId: ID.unknownB, sourceVolumeSize: 100, bootable: false, status: "available" },
-      ],
-    },
-    server: {
-      id: ID.server,
-      projectId: PROJECT,
-      type: NOVA,
-      status: "ACTIVE",
-      availabilityZone: "az1",
-      restoreSupported: true,
-      backupSupported: true,
-      restoring: false,
-      policyId: null,
-    },
-    volumes: [volume(ID.sysVolume, { size: 40, bootable: true }), volume(ID.dataVolume, { size: 100 })],
-  };
-}
+const ID = RESTORE_IDS;
+type World = RestoreWorld;
+const world = restorableWorld;
+const volume = attachedVolume;
 
 const factsOf = (w: World): RestoreFacts => ({ item: w.item, server: w.server, serverVolumes: w.volumes });
 const all = (w: World) => restoreFailures(w.entry as RestoreEntry, factsOf(w), "all");
@@ -270,7 +198,7 @@ describe("restoreFailures (all): exact codes and messages", () => {
     w.server!.restoring = true;
     w.entry.target.volumes = [
       { backupId: ID.dataBackup, volumeId: ID.sysVolume },
-      { backupId: ID.unknownA, volumeId: ID.spare },
+      { backupId: ID.unknownA, volumeId: ID.unknownC },
     ];
     expect(all(w)).toEqual([
       { rule: 2, code: "CSBS.2003", message: "item in executing" },
@@ -281,7 +209,7 @@ describe("restoreFailures (all): exact codes and messages", () => {
         code: "CSBS.6017",
         message: `Can not find backup(s) (${ID.unknownA}) in checkpoint item (${ID.item}).`,
       },
-      { rule: 14, code: "CSBS.6014", message: `Volume(s) (${ID.spare}) not found in target server.` },
+      { rule: 14, code: "CSBS.6014", message: `Volume(s) (${ID.unknownC}) not found in target server.` },
       {
         rule: 15,
         code: "CSBS.6018",
@@ -309,18 +237,18 @@ describe("restoreFailures (all): exact codes and messages", () => {
       bootable: false,
       status: "available",
     });
-    w.volumes.push(volume(ID.spare, { size: 10, shareable: true }));
+    w.volumes.push(volume(ID.unknownC, { size: 10, shareable: true }));
     w.entry.target.volumes = [
       { backupId: "dddddddd-0000-4000-8000-00000000000d", volumeId: ID.dataVolume }, // not the item's: ignored
-      { backupId: ID.unknownA, volumeId: ID.spare }, // shareable and too small
+      { backupId: ID.unknownA, volumeId: ID.unknownC }, // shareable and too small
       { backupId: ID.sysBackup, volumeId: ID.sysVolume },
       { backupId: ID.dataBackup, volumeId: "eeeeeeee-0000-4000-8000-00000000000e" }, // not attached: ignored
     ];
     const byRule = new Map(all(w).map((f) => [f.rule, f.message]));
     expect([...byRule.keys()]).toEqual([13, 14, 16, 18]);
-    expect(byRule.get(16)).toBe(`Volume (${ID.spare}) attached to server (${ID.server}) is shareable volume.`);
+    expect(byRule.get(16)).toBe(`Volume (${ID.unknownC}) attached to server (${ID.server}) is shareable volume.`);
     expect(byRule.get(18)).toBe(
-      `Target volume (${ID.spare}) size (10) small than volume backup (${ID.unknownA}) size (500).`,
+      `Target volume (${ID.unknownC}) size (10) small than volume backup (${ID.unknownA}) size (500).`,
     );
   });
 });
@@ -576,7 +504,7 @@ describe("protectFailures (all)", () => {
         serverVolumes: [
           volume(ID.sysVolume),
           volume(ID.dataVolume, { shareable: true }),
-          volume(ID.spare, { shareable: true }),
+          volume(ID.unknownC, { shareable: true }),
         ],
       },
       expected: [

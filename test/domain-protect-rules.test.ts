@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { checkProtectable, type ProtectEntry } from "../src/domain/protect-rules.js";
 import type { Server, Volume } from "../src/domain/types.js";
+import { aServer, aVolume, BMS, NOVA } from "./support/domain-builders.js";
 
 /**
  * The 8 protectability rules of docs/contract.md §6 on the pure domain function: one case per
  * rule (exact code and message), the rule order, and the cases that pass.
  */
 
-const NOVA = "OS::Nova::Server";
-const BMS = "OS::Ironic::BareMetalServer";
 const SERVER = "33333333-0000-4000-8000-000000000003";
 const VOL_A = "aaaaaaaa-0000-4000-8000-00000000000a";
 const VOL_B = "bbbbbbbb-0000-4000-8000-00000000000b";
@@ -21,33 +20,14 @@ interface World {
 }
 
 function volume(id: string, over: Partial<Volume> = {}): Volume {
-  return {
-    id,
-    projectId: "project-a",
-    serverId: SERVER,
-    size: 40,
-    bootable: false,
-    shareable: false,
-    status: "in-use",
-    ...over,
-  };
+  return aVolume({ id, projectId: "project-a", serverId: SERVER, ...over });
 }
 
 /** A protectable world: an ACTIVE Nova server without a policy, with a system and a data disk. */
 function world(): World {
   return {
     entry: { resourceId: SERVER, resourceType: NOVA },
-    server: {
-      id: SERVER,
-      projectId: "project-a",
-      type: NOVA,
-      status: "ACTIVE",
-      availabilityZone: "az1",
-      restoreSupported: true,
-      backupSupported: true,
-      restoring: false,
-      policyId: null,
-    },
+    server: aServer({ id: SERVER, projectId: "project-a" }),
     volumes: [volume(VOL_A, { bootable: true }), volume(VOL_B)],
   };
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { checkRestorable, type RestoreEntry, type RestoreFacts } from "../src/domain/restore-rules.js";
-import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
+import type { CheckpointItem, Volume } from "../src/domain/types.js";
+import {
+  attachedVolume,
+  BMS,
+  NOVA,
+  RESTORE_IDS,
+  type RestoreWorld,
+  restorableWorld,
+} from "./support/domain-builders.js";
 
 /**
  * The 18 restorability rules of docs/contract.md §5 on the pure domain function: one case per
@@ -8,97 +16,12 @@ import type { CheckpointItem, Server, Volume } from "../src/domain/types.js";
  * the "these pass" list of docs/contract.md §7, and multi-id joining.
  */
 
-const NOVA = "OS::Nova::Server";
-const BMS = "OS::Ironic::BareMetalServer";
-const PROJECT = "project-a";
-const PROVIDER = "fc4d5750-22e7-4798-8a46-f48f62c4c1da";
+const ID = RESTORE_IDS;
+type World = RestoreWorld;
+const world = restorableWorld;
+const volume = attachedVolume;
 
 /** Readable fixed ids: each is a valid UUID whose first group names the object. */
-const ID = {
-  item: "11111111-0000-4000-8000-000000000001",
-  source: "22222222-0000-4000-8000-000000000002",
-  server: "33333333-0000-4000-8000-000000000003",
-  sysBackup: "44444444-0000-4000-8000-000000000004",
-  dataBackup: "55555555-0000-4000-8000-000000000005",
-  sysVolume: "66666666-0000-4000-8000-000000000006",
-  dataVolume: "77777777-0000-4000-8000-000000000007",
-  unknownA: "aaaaaaaa-0000-4000-8000-00000000000a",
-  unknownB: "bbbbbbbb-0000-4000-8000-00000000000b",
-  unknownC: "cccccccc-0000-4000-8000-00000000000c",
-} as const;
-
-/** A mutable world: the entry and the facts the store would have found for it. */
-interface World {
-  entry: { checkpointItemId: string; target: { resourceId: string; resourceType: string; volumes: Mapping[] } };
-  item: CheckpointItem | undefined;
-  server: Server | undefined;
-  volumes: Volume[];
-}
-interface Mapping {
-  backupId: string;
-  volumeId: string;
-}
-
-/** A restorable world: a Nova item with a system and a data backup, onto a Nova server with two disks. */
-function world(): World {
-  return {
-    entry: {
-      checkpointItemId: ID.item,
-      target: {
-        resourceId: ID.server,
-        resourceType: NOVA,
-        volumes: [
-          { backupId: ID.sysBackup, volumeId: ID.sysVolume },
-          { backupId: ID.dataBackup, volumeId: ID.dataVolume },
-        ],
-      },
-    },
-    item: {
-      id: ID.item,
-      projectId: PROJECT,
-      providerId: PROVIDER,
-      checkpointId: "99999999-0000-4000-8000-000000000009",
-      resourceId: ID.source,
-      resourceType: NOVA,
-      status: "available",
-      resourceAz: "az1",
-      supportedRestoreMode: "backup",
-      volumeBackups: [
-        { id: ID.sysBackup, sourceVolumeId: ID.unknownA, sourceVolumeSize: 40, bootable: true, status: "available" },
-        { id: ID.dataBackup, sourceVolumeId: ID.unknownB, sourceVolumeSize: 100, bootable: false, status: "available" },
-      ],
-    },
-    server: {
-      id: ID.server,
-      projectId: PROJECT,
-      type: NOVA,
-      status: "ACTIVE",
-      availabilityZone: "az1",
-      restoreSupported: true,
-      backupSupported: true,
-      restoring: false,
-      policyId: null,
-    },
-    volumes: [
-      volume(ID.sysVolume, { size: 40, bootable: true }),
-      volume(ID.dataVolume, { size: 100, bootable: false }),
-    ],
-  };
-}
-
-function volume(id: string, over: Partial<Volume> = {}): Volume {
-  return {
-    id,
-    projectId: PROJECT,
-    serverId: ID.server,
-    size: 100,
-    bootable: false,
-    shareable: false,
-    status: "in-use",
-    ...over,
-  };
-}
-
 function check(w: World) {
   const facts: RestoreFacts = { item: w.item, server: w.server, serverVolumes: w.volumes };
   return checkRestorable(w.entry as RestoreEntry, facts);

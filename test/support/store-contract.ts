@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CSBS_PROVIDER } from "../../src/domain/csbs-provider.js";
-import type { CheckpointItem, Inventory, Server, Volume, VolumeBackup } from "../../src/domain/types.js";
+import type { CheckpointItem, Server, Volume, VolumeBackup } from "../../src/domain/types.js";
 import { type QueryObserver, type Store, StoreUnavailableError } from "../../src/store/store.js";
+import { aCheckpointItem, anInventory, aServer, aVolume, aVolumeBackup } from "./domain-builders.js";
 
 /** Opens the store under test; the contract closes it in afterAll. */
 export type OpenStore = (onQuery: QueryObserver) => Promise<Store>;
@@ -15,56 +16,22 @@ function newProject(): string {
 }
 
 function backup(size = 10, bootable = false): VolumeBackup {
-  return { id: randomUUID(), sourceVolumeId: randomUUID(), sourceVolumeSize: size, bootable, status: "available" };
+  return aVolumeBackup({ sourceVolumeSize: size, bootable });
 }
 
 function item(projectId: string, overrides: Partial<CheckpointItem> = {}): CheckpointItem {
-  return {
-    id: randomUUID(),
-    projectId,
-    providerId: PROVIDER,
-    checkpointId: randomUUID(),
-    resourceId: randomUUID(),
-    resourceType: "OS::Nova::Server",
-    status: "available",
-    resourceAz: "az1",
-    supportedRestoreMode: "backup",
-    volumeBackups: [backup(40, true), backup(20)],
-    ...overrides,
-  };
+  return aCheckpointItem({ projectId, volumeBackups: [backup(40, true), backup(20)], ...overrides });
 }
 
 function server(projectId: string, overrides: Partial<Server> = {}): Server {
-  return {
-    id: randomUUID(),
-    projectId,
-    type: "OS::Nova::Server",
-    status: "ACTIVE",
-    availabilityZone: "az1",
-    restoreSupported: true,
-    backupSupported: true,
-    restoring: false,
-    policyId: null,
-    ...overrides,
-  };
+  return aServer({ projectId, ...overrides });
 }
 
 function volume(projectId: string, serverId: string | null, overrides: Partial<Volume> = {}): Volume {
-  return {
-    id: randomUUID(),
-    projectId,
-    serverId,
-    size: 40,
-    bootable: false,
-    shareable: false,
-    status: serverId ? "in-use" : "available",
-    ...overrides,
-  };
+  return aVolume({ projectId, serverId, ...overrides });
 }
 
-function inventory(parts: Partial<Inventory>): Inventory {
-  return { checkpointItems: [], servers: [], volumes: [], ...parts };
-}
+const inventory = anInventory;
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
