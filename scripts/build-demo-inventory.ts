@@ -562,7 +562,7 @@ function protectServer(name: string, over: Json = {}, attach: Json[] | null = [{
   protectCase("other project's server does not exist", foreign.server, NOVA, "CSBS.6000", "server do not exist", 2);
 }
 
-// --- explain (SPEC section 7): entries with several failures, and a disk mapping that works ---
+// --- explain (docs/contract.md §8): entries with several failures, and a disk mapping that works ---
 // Expected answers are written out by hand here (not computed by the service's rules).
 interface ExplainExpected {
   failures: Array<{ rule: number; error_code: string; error_msg: string }>;

@@ -24,7 +24,7 @@ import { actionPath, postAction } from "./support/rest-client.js";
 import { DEMO_INVENTORY, startTestServer, type TestServer } from "./support/test-server.js";
 
 /**
- * Explain (SPEC section 7) through real servers: one shared table of cases
+ * Explain (docs/contract.md §8) through real servers: one shared table of cases
  * (data/demo-cases.json `explain`, expected answers written out by hand in
  * scripts/build-demo-inventory.ts) run over REST (`?explain=true`), gRPC (a grpc-js client
  * on the gRPC port) and the Connect protocol (HTTP/1.1 port); the plain answer unchanged;

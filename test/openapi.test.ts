@@ -298,7 +298,7 @@ describe("real responses match the documented schemas, for every status", () => 
   });
 });
 
-describe("explain (SPEC section 7) is documented", () => {
+describe("explain (docs/contract.md §8) is documented", () => {
   it("the explain query parameter, with its two values", () => {
     const param = doc.paths[PATH]!.parameters.find((p) => p.in === "query" && p.name === "explain");
     expect(param).toMatchObject({ required: false, schema: { type: "string", enum: ["true", "false"] } });

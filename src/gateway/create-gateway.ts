@@ -41,7 +41,7 @@ interface Action {
   respond(deps: UseCaseDeps, json: unknown, params: RequestParams): Promise<JsonValue>;
 }
 
-/** The keys an entry has only with explain (SPEC section 7). */
+/** The keys an entry has only with explain (docs/contract.md §8). */
 const EXPLAIN_KEYS = ["failures", "suggested_volumes"] as const;
 
 /**
@@ -103,7 +103,7 @@ function pickAction(body: unknown): Action {
 }
 
 /**
- * The `explain` query parameter (SPEC section 7): `true`, or `false`/absent for the plain
+ * The `explain` query parameter (docs/contract.md §8): `true`, or `false`/absent for the plain
  * answer; any other value, or the parameter given twice, is a 400 naming it.
  */
 function explainOf(value: unknown): boolean {

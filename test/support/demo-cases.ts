@@ -20,7 +20,7 @@ export interface ProtectCase {
   request: { resource_id: string; resource_type: string };
   expected: Expected;
 }
-/** An entry's answer with explain (SPEC section 7), snake_case as over REST. */
+/** An entry's answer with explain (docs/contract.md §8), snake_case as over REST. */
 export interface ExplainExpected extends Expected {
   failures: { rule: number; error_code: string; error_msg: string }[];
   suggested_volumes: { backup_id: string; volume_id: string }[];
