@@ -19,6 +19,7 @@ import {
   type ProtectCase,
   type RestoreCase,
 } from "./support/demo-cases.js";
+import { protectMessage, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient } from "./support/grpc-client.js";
 import { actionPath, postAction } from "./support/rest-client.js";
 import { DEMO_INVENTORY, startTestServer, type TestServer } from "./support/test-server.js";
@@ -56,29 +57,6 @@ interface Protocol {
   protect(entries: ProtectRequest[], explain: boolean): Promise<Entry[]>;
 }
 
-function restoreMessage(entries: RestoreRequest[], explain: boolean) {
-  return {
-    projectId: demoCases.project_id,
-    providerId: demoCases.provider_id,
-    explain,
-    checkRestorable: entries.map((r) => ({
-      checkpointItemId: r.checkpoint_item_id,
-      target: {
-        resourceId: r.target.resource_id,
-        resourceType: r.target.resource_type,
-        volumes: r.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-      },
-    })),
-  };
-}
-function protectMessage(entries: ProtectRequest[], explain: boolean) {
-  return {
-    projectId: demoCases.project_id,
-    providerId: demoCases.provider_id,
-    explain,
-    checkProtectable: entries.map((e) => ({ resourceId: e.resource_id, resourceType: e.resource_type })),
-  };
-}
 function fromMessage(r: CheckResp): Entry {
   return {
     result: r.result,
@@ -112,7 +90,7 @@ const PROTOCOLS: Protocol[] = [
         "/csbs.v1.ResourceService/CheckRestorable",
         CheckRestorableRequestSchema,
         CheckRestorableResponseSchema,
-        restoreMessage(entries, explain),
+        restoreMessage(entries, { explain }),
         { token },
       );
       return res.restorable.map(fromMessage);
@@ -123,7 +101,7 @@ const PROTOCOLS: Protocol[] = [
         "/csbs.v1.ResourceService/CheckProtectable",
         CheckProtectableRequestSchema,
         CheckProtectableResponseSchema,
-        protectMessage(entries, explain),
+        protectMessage(entries, { explain }),
         { token },
       );
       return res.protectable.map(fromMessage);
@@ -132,13 +110,13 @@ const PROTOCOLS: Protocol[] = [
   {
     name: "Connect (HTTP/1.1 port)",
     async restore(entries, explain) {
-      const res = await connectClient().checkRestorable(restoreMessage(entries, explain), {
+      const res = await connectClient().checkRestorable(restoreMessage(entries, { explain }), {
         headers: { "x-auth-token": token },
       });
       return res.restorable.map(fromMessage);
     },
     async protect(entries, explain) {
-      const res = await connectClient().checkProtectable(protectMessage(entries, explain), {
+      const res = await connectClient().checkProtectable(protectMessage(entries, { explain }), {
         headers: { "x-auth-token": token },
       });
       return res.protectable.map(fromMessage);

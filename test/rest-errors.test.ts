@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
 import { mintToken } from "../src/auth/mint-token.js";
 import { demoCases } from "./support/demo-cases.js";
+import { restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { actionPath, type HttpResult, httpRequest, postAction } from "./support/rest-client.js";
 import { REST_STATUSES } from "./support/rest-statuses.js";
@@ -809,20 +810,7 @@ describe("500 CSBS.9999 and 503 CSBS.9998 (a dedicated server whose store is bro
   let broken: TestServer;
   let t: string;
   let client: grpc.Client;
-  const grpcRequest = () => ({
-    projectId: demoCases.project_id,
-    providerId: demoCases.provider_id,
-    checkRestorable: [
-      {
-        checkpointItemId: RESTORE.checkpoint_item_id,
-        target: {
-          resourceId: RESTORE.target.resource_id,
-          resourceType: RESTORE.target.resource_type,
-          volumes: RESTORE.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-        },
-      },
-    ],
-  });
+  const grpcRequest = () => restoreMessage([RESTORE]);
   const grpcCall = () =>
     callUnary(
       client,

@@ -7,6 +7,7 @@ import {
   CheckRestorableResponseSchema,
 } from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases, type ProtectCase, type RestoreCase } from "./support/demo-cases.js";
+import { restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient } from "./support/grpc-client.js";
 import { postAction } from "./support/rest-client.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -62,18 +63,7 @@ async function grpcRestore(requests: ReadonlyArray<RestoreCase["request"]>): Pro
     RESTORE_PATH,
     CheckRestorableRequestSchema,
     CheckRestorableResponseSchema,
-    {
-      projectId: demoCases.project_id,
-      providerId: demoCases.provider_id,
-      checkRestorable: requests.map((r) => ({
-        checkpointItemId: r.checkpoint_item_id,
-        target: {
-          resourceId: r.target.resource_id,
-          resourceType: r.target.resource_type,
-          volumes: r.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-        },
-      })),
-    },
+    restoreMessage(requests),
     { token },
   );
   return res.restorable.map(toEntry);

@@ -22,6 +22,7 @@ import { InventoryError, importInventory, importInventoryFile } from "../src/sto
 import { createSqliteStore } from "../src/store/sqlite-store.js";
 import type { Store } from "../src/store/store.js";
 import { demoCases, type RestoreCase } from "./support/demo-cases.js";
+import { protectMessage, restoreMessage } from "./support/demo-requests.js";
 import { DEMO_INVENTORY, TEST_SECRET } from "./support/test-server.js";
 
 /**
@@ -115,18 +116,10 @@ describe("batched lookups: queries per request through the real service", () => 
 
   async function restore(requests: ReadonlyArray<RestoreCase["request"]>) {
     queries.clear();
-    const req = create(CheckRestorableRequestSchema, {
-      projectId: PROJECT,
-      providerId: PROVIDER,
-      checkRestorable: requests.map((r) => ({
-        checkpointItemId: r.checkpoint_item_id,
-        target: {
-          resourceId: r.target.resource_id,
-          resourceType: r.target.resource_type,
-          volumes: r.target.volumes.map((v) => ({ backupId: v.backup_id, volumeId: v.volume_id })),
-        },
-      })),
-    });
+    const req = create(
+      CheckRestorableRequestSchema,
+      restoreMessage(requests, { projectId: PROJECT, providerId: PROVIDER }),
+    );
     const res = await service.checkRestorable(req, ctxFor(ResourceService.method.checkRestorable));
     return { res, queries: Object.fromEntries(queries) };
   }
@@ -134,14 +127,13 @@ describe("batched lookups: queries per request through the real service", () => 
   async function protect(n: number) {
     queries.clear();
     const cases = Array.from({ length: n }, (_, i) => demoCases.protect[i % demoCases.protect.length]!);
-    const req = create(CheckProtectableRequestSchema, {
-      projectId: PROJECT,
-      providerId: PROVIDER,
-      checkProtectable: cases.map((c) => ({
-        resourceId: c.request.resource_id,
-        resourceType: c.request.resource_type,
-      })),
-    });
+    const req = create(
+      CheckProtectableRequestSchema,
+      protectMessage(
+        cases.map((c) => c.request),
+        { projectId: PROJECT, providerId: PROVIDER },
+      ),
+    );
     const res = await service.checkProtectable(req, ctxFor(ResourceService.method.checkProtectable));
     return { res, cases, queries: Object.fromEntries(queries) };
   }

@@ -10,10 +10,11 @@ export type RestoreEntry = RestoreCase["request"];
 /** A protect entry as the demo cases and the REST body spell it. */
 export type ProtectEntry = ProtectCase["request"];
 
-/** The project and provider of a call (default: the demo cases'). */
+/** The project and provider of a call (default: the demo cases'), and explain (default: unset). */
 export interface CallScope {
   projectId?: string;
   providerId?: string;
+  explain?: boolean;
 }
 
 /** The REST body of a CheckRestorable call. */
@@ -31,6 +32,7 @@ export function restoreMessage(entries: readonly RestoreEntry[], scope: CallScop
   return {
     projectId: scope.projectId ?? demoCases.project_id,
     providerId: scope.providerId ?? demoCases.provider_id,
+    ...(scope.explain === undefined ? {} : { explain: scope.explain }),
     checkRestorable: entries.map((e) => ({
       checkpointItemId: e.checkpoint_item_id,
       target: {
@@ -47,6 +49,7 @@ export function protectMessage(entries: readonly ProtectEntry[], scope: CallScop
   return {
     projectId: scope.projectId ?? demoCases.project_id,
     providerId: scope.providerId ?? demoCases.provider_id,
+    ...(scope.explain === undefined ? {} : { explain: scope.explain }),
     checkProtectable: entries.map((e) => ({ resourceId: e.resource_id, resourceType: e.resource_type })),
   } satisfies MessageInitShape<typeof CheckProtectableRequestSchema>;
 }
