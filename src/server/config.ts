@@ -47,6 +47,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Origins allowed to call the HTTP port from a browser (CORS_ALLOWED_ORIGINS); empty: CORS off. */
+  corsAllowedOrigins: string[];
   logLevel: string;
 }
 
@@ -75,6 +77,25 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function text(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === "" ? undefined : raw;
+}
+
+/** A comma-separated list of origins (`https://app.example.com`, `http://localhost:5173`) or `*`. */
+function origins(env: Env, name: string): string[] {
+  const list = (text(env, name) ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {}
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+      throw new ConfigError(name, `"${origin}" is not an origin (scheme://host[:port], no path) or *`);
+    }
+  }
+  return list;
 }
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -150,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentRequests: integer(env, "MAX_CONCURRENT_REQUESTS", 512, 1, 1_000_000),
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     metricsToken: text(env, "METRICS_TOKEN"),
+    corsAllowedOrigins: origins(env, "CORS_ALLOWED_ORIGINS"),
     logLevel,
   };
 }

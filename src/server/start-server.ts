@@ -189,6 +189,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       metricsToken: config.metricsToken,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       isReady: async () => !draining && (await monitor.probe()),
       openApiDocument: createOpenApiDocument(config),
     });

@@ -7,6 +7,7 @@ import type { CallGuard } from "../../service/call-guard.js";
 import { csbsError } from "../../service/csbs-error.js";
 import type { UseCaseDeps } from "../../service/use-case-deps.js";
 import type { Telemetry } from "../telemetry.js";
+import { createCors } from "./create-cors.js";
 import { createErrorHandler, sendError } from "./create-error-handler.js";
 import { requestIdInterceptor, requestIdMiddleware } from "./request-id.js";
 
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
   isReady: () => Promise<boolean>;
   /** The OpenAPI document of the REST path, served at GET /openapi.json. */
   openApiDocument?: unknown;
+  /** Browser origins allowed by CORS (`*`: any); empty or absent: no CORS, OPTIONS is a 404. */
+  corsAllowedOrigins?: readonly string[];
 }
 
 const PROBES = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
@@ -62,6 +65,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable("etag");
   app.use(requestIdMiddleware);
   app.use(restTelemetry(telemetry));
+  if (options.corsAllowedOrigins?.length) app.use(createCors(options.corsAllowedOrigins));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -83,16 +87,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());
   });
 
-  app.use(
-    expressConnectMiddleware({
-      routes: options.connectRoutes,
-      readMaxBytes: options.maxBodyBytes,
-      // Same JSON as the gateway: snake_case, and a `false` or "" never vanishes.
-      jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
-      maxTimeoutMs: options.requestTimeoutMs,
-      interceptors: [requestIdInterceptor, telemetry.connectInterceptor],
-    }),
-  );
+  const connect = expressConnectMiddleware({
+    routes: options.connectRoutes,
+    readMaxBytes: options.maxBodyBytes,
+    // Same JSON as the gateway: snake_case, and a `false` or "" never vanishes.
+    jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
+    maxTimeoutMs: options.requestTimeoutMs,
+    interceptors: [requestIdInterceptor, telemetry.connectInterceptor],
+  });
+  // Connect and gRPC-Web use POST and GET only; any other method (OPTIONS without CORS
+  // included) gets the CSBS 404 below, not connect's bodiless 405.
+  app.use((req, res, next) => (req.method === "POST" || req.method === "GET" ? connect(req, res, next) : next()));
   app.use(
     createGateway({
       deps: options.deps,
