@@ -89,7 +89,7 @@ async function npmRunToken(...args: string[]): Promise<string> {
 
 describe("development mode (no auth configured)", () => {
   it("runs in dev mode and writes the generated secret with mode 0600", () => {
-    expect(ts.config.auth).toEqual({ mode: "dev", secretFile });
+    expect(ts.config.auth).toMatchObject({ mode: "dev", secretFile });
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(secretFile, "utf8").trim().length).toBeGreaterThanOrEqual(32);
   });
@@ -190,7 +190,7 @@ describe("auth configuration", () => {
 
   it("defaults: 30 s clock tolerance, 30 s JWKS refetch cooldown", () => {
     const config = loadConfig({});
-    expect([config.authClockToleranceSeconds, config.authJwksCooldownSeconds]).toEqual([30, 30]);
+    expect([config.auth.clockToleranceSeconds, config.auth.jwksCooldownSeconds]).toEqual([30, 30]);
   });
 });
 

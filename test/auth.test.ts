@@ -21,6 +21,7 @@ import {
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../src/auth/auth-error.js";
 import { createAuthenticator } from "../src/auth/authenticator.js";
+import { loadConfig } from "../src/server/config.js";
 import { demoCases } from "./support/demo-cases.js";
 import { protectMessage, restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
@@ -490,7 +491,7 @@ describe("JWKS URL: rotation and outages", () => {
     const closed = await startJwksServer([]);
     const url = closed.url;
     await closed.close();
-    const authenticator = createAuthenticator({ jwksUrl: url });
+    const authenticator = createAuthenticator(loadConfig({ AUTH_JWKS_URL: url }).auth);
     const error = await authenticator.authenticate(await signEs(baseClaims(), k1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).kind).toBe("unavailable");
@@ -510,7 +511,7 @@ describe("JWKS file: refused at start unless it is a set of public keys", () => 
         ? JSON.stringify({ keys: [{ ...(await jose.exportJWK(k1.privateKey)), kid: "k1" }] })
         : c.content;
     writeFileSync(file, content);
-    expect(() => createAuthenticator({ jwksFile: file })).toThrow(/^AUTH_JWKS_FILE: /);
+    expect(() => createAuthenticator(loadConfig({ AUTH_JWKS_FILE: file }).auth)).toThrow(/^AUTH_JWKS_FILE: /);
   });
 });
 

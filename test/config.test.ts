@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { README, withSettingsTable } from "../scripts/render-settings.js";
 import { ConfigError, loadConfig } from "../src/server/config.js";
+import { SETTINGS } from "../src/server/settings.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";
 
 describe("configuration", () => {
@@ -41,6 +43,36 @@ describe("configuration", () => {
     expect((error as Error).message).toMatch(new RegExp(`^${variable}: `));
   });
 
+  it("every bad variable is named at once, one line each", () => {
+    const error = (() => {
+      try {
+        loadConfig({ HTTP_PORT: "eighty", LOG_LEVEL: "loud", MAX_VOLUMES: "0", CORS_ALLOWED_ORIGINS: "ftp://x" });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(
+      ["CORS_ALLOWED_ORIGINS", "HTTP_PORT", "LOG_LEVEL", "MAX_VOLUMES"].sort(),
+    );
+    expect((error as Error).message.split("\n")).toHaveLength(4);
+  });
+
+  it("each integer setting's default and bounds come from the settings table", () => {
+    for (const [name, s] of Object.entries(SETTINGS)) {
+      if (s.kind !== "integer") continue;
+      expect(() => loadConfig({ [name]: String(s.max + 1) }), name).toThrow(new RegExp(`^${name}: must be between`));
+      if (s.min > 0) expect(() => loadConfig({ [name]: String(s.min - 1) }), name).toThrow(ConfigError);
+    }
+  });
+
+  it("the README's configuration table is the one rendered from the settings table (npm run docs:settings)", () => {
+    const readme = readFileSync(README, "utf8");
+    expect(readme).toBe(withSettingsTable(readme));
+    for (const name of Object.keys(SETTINGS)) expect(readme).toContain(`| \`${name}\` |`);
+  });
+
   it("sqlite: and postgres:// URLs", () => {
     expect(loadConfig({ DATABASE_URL: "sqlite:/tmp/x.db" }).database).toEqual({ kind: "sqlite", path: "/tmp/x.db" });
     expect(loadConfig({ DATABASE_URL: "postgres://u@h/db" }).database).toEqual({
@@ -51,9 +83,9 @@ describe("configuration", () => {
 });
 
 describe("SQLite memory mapping", () => {
-  it.each([0, 4 * 2 ** 20])("a store with mmapSizeBytes %i writes and reads", async (mmapSizeBytes) => {
+  it.each([0, 4])("a store with sqliteMmapMb %i writes and reads", async (sqliteMmapMb) => {
     const dir = mkdtempSync(join(tmpdir(), "mmap-"));
-    const store = createSqliteStore({ path: join(dir, "m.db"), mmapSizeBytes });
+    const store = createSqliteStore({ path: join(dir, "m.db"), sqliteMmapMb });
     try {
       await store.write({
         checkpointItems: [],

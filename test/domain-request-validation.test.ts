@@ -12,7 +12,7 @@ import {
 
 /** Request validation: every failure names its field path (docs/contract.md §1 and §2). */
 
-const LIMITS: RequestLimits = { maxItems: 100, maxVolumes: 64 };
+const LIMITS: RequestLimits = { maxCheckItems: 100, maxVolumes: 64 };
 const U = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 const NOVA = "OS::Nova::Server";
 
@@ -212,7 +212,7 @@ describe("validateRestoreEntries: field paths", () => {
   });
 
   it("the limits are the configured ones", () => {
-    const small: RequestLimits = { maxItems: 2, maxVolumes: 1 };
+    const small: RequestLimits = { maxCheckItems: 2, maxVolumes: 1 };
     expect(validateRestoreEntries([entry(), entry(), entry()], small)).toMatchObject({
       message: "check_restorable: must have at most 2 entries",
     });

@@ -16,6 +16,7 @@ import { mintToken } from "../src/auth/mint-token.js";
 import { CSBS_PROVIDER } from "../src/domain/csbs-provider.js";
 import { type InventoryJson, parseInventory } from "../src/domain/inventory-schema.js";
 import type { Inventory } from "../src/domain/types.js";
+import { loadConfig } from "../src/server/config.js";
 import { createCallGuard } from "../src/service/call-guard.js";
 import { createResourceService } from "../src/service/resource-service.js";
 import { InventoryError, importInventory, importInventoryFile } from "../src/store/import-inventory.js";
@@ -90,10 +91,10 @@ function expectedInventory(json: unknown): Inventory {
 describe("batched lookups: queries per request through the real service", () => {
   const { store, queries } = openStore();
   const guard = createCallGuard({
-    authenticator: createAuthenticator({ jwtSecret: TEST_SECRET }),
+    authenticator: createAuthenticator(loadConfig({ AUTH_JWT_SECRET: TEST_SECRET }).auth),
     logger: pino({ level: "silent" }),
   });
-  const service = createResourceService({ store, guard, limits: { maxItems: 100, maxVolumes: 64 } });
+  const service = createResourceService({ store, guard, limits: { maxCheckItems: 100, maxVolumes: 64 } });
   let token: string;
 
   beforeAll(async () => {

@@ -3,12 +3,13 @@ import { AuthError } from "../src/auth/auth-error.js";
 import { type Authenticator, createAuthenticator } from "../src/auth/authenticator.js";
 import { mintToken } from "../src/auth/mint-token.js";
 import { cacheVerifiedTokens } from "../src/auth/token-cache.js";
+import { loadConfig } from "../src/server/config.js";
 
 const SECRET = "token-cache-test-secret-0123456789abcdef";
 
 /** The real HS256 authenticator, with a count of the verifications it performs. */
 function counted(): { authenticator: Authenticator; verifications: () => number } {
-  const real = createAuthenticator({ jwtSecret: SECRET, clockToleranceSeconds: 0 });
+  const real = createAuthenticator(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_CLOCK_TOLERANCE_SECONDS: "0" }).auth);
   let n = 0;
   return {
     authenticator: {

@@ -1,25 +1,12 @@
 import { readFileSync } from "node:fs";
 import * as jose from "jose";
+import type { AuthConfig } from "./auth-config.js";
 import { AuthError } from "./auth-error.js";
+import { loadOrCreateDevSecret } from "./dev-secret.js";
 import type { Principal } from "./principal.js";
 
-export interface AuthOptions {
-  /** HS256: the secret's UTF-8 bytes are the key. */
-  jwtSecret?: string | undefined;
-  /** A JWKS document on disk (RS256, ES256, EdDSA keys). */
-  jwksFile?: string | undefined;
-  /** A JWKS document served over HTTP(S); cached, refetched on an unknown `kid`. */
-  jwksUrl?: string | undefined;
-  issuer?: string | undefined;
-  audience?: string | undefined;
-  /** Tolerated clock skew for `exp` and `nbf`, in seconds (default 30). */
-  clockToleranceSeconds?: number | undefined;
-  /**
-   * Least time between two fetches of `jwksUrl` caused by tokens with an unknown `kid`, in
-   * seconds (default 30, jose's default; 0 refetches on every unknown `kid`).
-   */
-  jwksCooldownSeconds?: number | undefined;
-  /** Told when `jwksUrl` cannot be fetched or is not a key set (the call gets 503). */
+export interface AuthenticatorHooks {
+  /** Told when the JWKS URL cannot be fetched or is not a key set (the call gets 503). */
   onKeySourceError?: ((error: unknown) => void) | undefined;
 }
 
@@ -39,41 +26,30 @@ const PREFIX = "Incorrect IAM authentication information";
  * file or URL. Algorithms are pinned to the key type, `exp` is required, `iss`/`aud` are
  * checked when configured.
  */
-export function createAuthenticator(options: AuthOptions): Authenticator {
+export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks = {}): Authenticator {
   const verifyOptions: jose.JWTVerifyOptions = {
     requiredClaims: ["exp"],
-    clockTolerance: options.clockToleranceSeconds ?? 30,
-    ...(options.issuer ? { issuer: options.issuer } : {}),
-    ...(options.audience ? { audience: options.audience } : {}),
+    clockTolerance: auth.clockToleranceSeconds,
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
   };
   let verify: (token: string) => Promise<jose.JWTVerifyResult>;
-  if (options.jwtSecret) {
-    const key = new TextEncoder().encode(options.jwtSecret);
-    verify = (token) => jose.jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
-  } else if (options.jwksFile) {
-    const keys = jose.createLocalJWKSet(readJwksFile(options.jwksFile));
-    verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
-  } else if (options.jwksUrl) {
-    const remote = jose.createRemoteJWKSet(new URL(options.jwksUrl), {
-      timeoutDuration: 5000,
-      cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000,
-    });
-    // A key set that cannot be fetched says nothing about the token: 503, not 401.
-    const keys: jose.JWTVerifyGetKey = (header, token) =>
-      remote(header, token).catch((error: unknown) => {
-        if (isTokenKeyMismatch(error)) throw error;
-        options.onKeySourceError?.(error);
-        throw new AuthError(
-          "unavailable",
-          "the token cannot be verified now (the JWKS URL is unreachable or not a key set), try again later",
-          {
-            cause: error,
-          },
-        );
-      });
-    verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
-  } else {
-    throw new Error("createAuthenticator: one of jwtSecret, jwksFile, jwksUrl is required");
+  switch (auth.mode) {
+    case "hs256":
+    case "dev": {
+      const secret = auth.mode === "dev" ? loadOrCreateDevSecret(auth.secretFile) : auth.secret;
+      const key = new TextEncoder().encode(secret);
+      verify = (token) => jose.jwtVerify(token, key, { ...verifyOptions, algorithms: ["HS256"] });
+      break;
+    }
+    case "jwks-file": {
+      const keys = jose.createLocalJWKSet(readJwksFile(auth.file));
+      verify = (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
+      break;
+    }
+    case "jwks-url":
+      verify = remoteVerifier(auth.url, auth.jwksCooldownSeconds, verifyOptions, hooks);
+      break;
   }
 
   return {
@@ -109,6 +85,30 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       return { subject: payload.sub ?? "", projectId, roles, expiresAt: (payload.exp ?? 0) * 1000 };
     },
   };
+}
+
+/** Keys from a JWKS URL; a key set that cannot be fetched says nothing about the token: 503, not 401. */
+function remoteVerifier(
+  url: string,
+  cooldownSeconds: number,
+  verifyOptions: jose.JWTVerifyOptions,
+  hooks: AuthenticatorHooks,
+): (token: string) => Promise<jose.JWTVerifyResult> {
+  const remote = jose.createRemoteJWKSet(new URL(url), {
+    timeoutDuration: 5000,
+    cooldownDuration: cooldownSeconds * 1000,
+  });
+  const keys: jose.JWTVerifyGetKey = (header, token) =>
+    remote(header, token).catch((error: unknown) => {
+      if (isTokenKeyMismatch(error)) throw error;
+      hooks.onKeySourceError?.(error);
+      throw new AuthError(
+        "unavailable",
+        "the token cannot be verified now (the JWKS URL is unreachable or not a key set), try again later",
+        { cause: error },
+      );
+    });
+  return (token) => jose.jwtVerify(token, keys, { ...verifyOptions, algorithms: ASYMMETRIC_ALGORITHMS });
 }
 
 function readJwksFile(file: string): jose.JSONWebKeySet {

@@ -6,7 +6,7 @@ export type Validation = { ok: true } | { ok: false; field: string; message: str
 
 export interface RequestLimits {
   /** Entries per request. */
-  maxItems: number;
+  maxCheckItems: number;
   /** Volume mappings per target. */
   maxVolumes: number;
 }
@@ -53,7 +53,7 @@ export interface RestoreEntryInput {
 }
 
 export function validateRestoreEntries(entries: ReadonlyArray<RestoreEntryInput>, limits: RequestLimits): Validation {
-  const listCheck = list("check_restorable", entries.length, limits.maxItems);
+  const listCheck = list("check_restorable", entries.length, limits.maxCheckItems);
   if (!listCheck.ok) return listCheck;
   for (const [i, entry] of entries.entries()) {
     const at = `check_restorable[${i}]`;
@@ -84,7 +84,7 @@ export function validateRestoreEntries(entries: ReadonlyArray<RestoreEntryInput>
 }
 
 export function validateProtectEntries(entries: ReadonlyArray<ProtectEntry>, limits: RequestLimits): Validation {
-  const listCheck = list("check_protectable", entries.length, limits.maxItems);
+  const listCheck = list("check_protectable", entries.length, limits.maxCheckItems);
   if (!listCheck.ok) return listCheck;
   for (const [i, entry] of entries.entries()) {
     const id = uuid(`check_protectable[${i}].resource_id`, entry.resourceId);

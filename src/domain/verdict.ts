@@ -14,7 +14,7 @@ export interface RuleFailure {
  */
 export type RuleMode = "first" | "all";
 
-export const PASS: Verdict = Object.freeze({ ok: true });
+const PASS: Verdict = Object.freeze({ ok: true });
 
 /** Fills each `%s` of a message template with the next argument. */
 export function fill(template: string, ...args: ReadonlyArray<string | number>): string {

@@ -17,7 +17,7 @@ import { csbsError } from "../service/csbs-error.js";
 import type { UseCaseDeps } from "../service/use-case-deps.js";
 import { decodeJson, JsonShapeError } from "./decode-json.js";
 
-export const ACTION_PATH = "/v1/:project_id/providers/:provider_id/resources/action";
+const ACTION_PATH = "/v1/:project_id/providers/:provider_id/resources/action";
 
 export interface GatewayOptions {
   /** What the check use cases need (the same as the ServiceImpl's). */

@@ -8,7 +8,7 @@ import { InventoryService } from "../../gen/csbs/admin/v1/inventory_service_pb.j
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { type Authenticator, createAuthenticator } from "../auth/authenticator.js";
+import { createAuthenticator } from "../auth/authenticator.js";
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
@@ -22,7 +22,7 @@ import type { UseCaseDeps } from "../service/use-case-deps.js";
 import { createStore } from "../store/create-store.js";
 import { importInventoryFile } from "../store/import-inventory.js";
 import type { Store } from "../store/store.js";
-import type { AuthConfig, Config } from "./config.js";
+import type { Config } from "./config.js";
 import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
 import { addReflection } from "./grpc/add-reflection.js";
 import { createHttpApp } from "./http/create-http-app.js";
@@ -51,37 +51,6 @@ export interface StartOptions {
 
 const HEALTH_SERVICES = ["", ResourceService.typeName, InventoryService.typeName] as const;
 
-async function createAuth(
-  auth: AuthConfig,
-  config: Config,
-  logger: Logger,
-): Promise<{ authenticator: Authenticator; devSecret?: string }> {
-  const common = {
-    issuer: config.authIssuer,
-    audience: config.authAudience,
-    clockToleranceSeconds: config.authClockToleranceSeconds,
-    jwksCooldownSeconds: config.authJwksCooldownSeconds,
-  };
-  switch (auth.mode) {
-    case "hs256":
-      return { authenticator: createAuthenticator({ ...common, jwtSecret: auth.secret }) };
-    case "jwks-file":
-      return { authenticator: createAuthenticator({ ...common, jwksFile: auth.file }) };
-    case "jwks-url":
-      return {
-        authenticator: createAuthenticator({
-          ...common,
-          jwksUrl: auth.url,
-          onKeySourceError: (err) => logger.warn({ err, jwks_url: auth.url }, "JWKS URL unreachable: calls get 503"),
-        }),
-      };
-    case "dev": {
-      const devSecret = loadOrCreateDevSecret(auth.secretFile);
-      return { authenticator: createAuthenticator({ ...common, jwtSecret: devSecret }), devSecret };
-    }
-  }
-}
-
 /** Wires the store, the service, the gRPC port and the HTTP port, and starts listening. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   // Asynchronous stdout writes: under load, log lines are coalesced into fewer syscalls.
@@ -89,10 +58,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const telemetry = createTelemetry(logger);
   const store = await createStore(config.database, {
     onQuery: telemetry.observeQuery,
-    connectTimeoutMs: config.dbConnectTimeoutMs,
-    queryTimeoutMs: config.dbQueryTimeoutMs,
-    poolMax: config.dbPoolMax,
-    sqliteMmapBytes: config.sqliteMmapMb * 2 ** 20,
+    dbConnectTimeoutMs: config.dbConnectTimeoutMs,
+    dbQueryTimeoutMs: config.dbQueryTimeoutMs,
+    dbPoolMax: config.dbPoolMax,
+    sqliteMmapMb: config.sqliteMmapMb,
     onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
   });
   try {
@@ -100,21 +69,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const counts = await importInventoryFile(store, config.inventoryFile);
       logger.info({ file: config.inventoryFile, ...counts }, "inventory imported");
     }
-    const auth = await createAuth(config.auth, config, logger);
-    const { devSecret } = auth;
-    const authenticator = cacheVerifiedTokens(auth.authenticator, {
-      max: config.authCacheSize,
-      ttlMs: config.authCacheTtlSeconds * 1000,
+    const { auth } = config;
+    const onKeySourceError = (err: unknown) =>
+      logger.warn(
+        { err, jwks_url: auth.mode === "jwks-url" ? auth.url : undefined },
+        "JWKS URL unreachable: calls get 503",
+      );
+    const authenticator = cacheVerifiedTokens(createAuthenticator(auth, { onKeySourceError }), {
+      max: auth.cacheSize,
+      ttlMs: auth.cacheTtlSeconds * 1000,
     });
     let devToken: string | undefined;
-    if (devSecret !== undefined) {
+    if (auth.mode === "dev") {
       devToken = await mintToken({
-        secret: devSecret,
+        secret: loadOrCreateDevSecret(auth.secretFile),
         projectId: config.demoProjectId,
         roles: [ADMIN_ROLE],
         ttl: "12h",
-        issuer: config.authIssuer,
-        audience: config.authAudience,
+        issuer: auth.issuer,
+        audience: auth.audience,
       });
       logger.warn(
         { project_id: config.demoProjectId, dev_token: devToken },
@@ -126,11 +99,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       authenticator,
       logger,
       maxConcurrent: config.maxConcurrentRequests,
-      maxDurationMs: config.requestTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
     });
     const deps: UseCaseDeps = {
       store,
-      limits: { maxItems: config.maxCheckItems, maxVolumes: config.maxVolumes },
+      limits: { maxCheckItems: config.maxCheckItems, maxVolumes: config.maxVolumes },
       onVerdict: telemetry.observeVerdict,
     };
     const service = createResourceService({ ...deps, guard });
@@ -197,8 +170,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       {
         // Slow-loris protection: headers and whole requests must arrive in bounded time,
         // checked every second (Node's default interval is 30 s).
-        headersTimeout: config.headersTimeoutMs,
-        requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs) + 5_000,
+        headersTimeout: config.httpHeadersTimeoutMs,
+        requestTimeout: Math.max(config.requestTimeoutMs, config.httpHeadersTimeoutMs) + 5_000,
         connectionsCheckingInterval: 1_000,
         keepAliveTimeout: 5_000,
       },

@@ -24,7 +24,7 @@ export interface CallGuardOptions {
   /** Calls in flight (all protocols) above which a call is refused at once with 503 / RESOURCE_EXHAUSTED. */
   maxConcurrent?: number;
   /** Server-side maximum duration of a call; a shorter client deadline wins. */
-  maxDurationMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface CallGuard {
 export function createCallGuard(options: CallGuardOptions): CallGuard {
   const { authenticator, logger } = options;
   const maxConcurrent = options.maxConcurrent ?? Number.POSITIVE_INFINITY;
-  const maxDurationMs = options.maxDurationMs ?? Number.POSITIVE_INFINITY;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
 
   async function authenticate(ctx: HandlerContext, projectId: string, role: string | undefined) {
@@ -68,7 +68,7 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
       inFlight++;
       try {
         const work = authenticate(ctx, projectId, role).then(body);
-        return await withDeadline(work, ctx.signal, Math.min(ctx.timeoutMs() ?? maxDurationMs, maxDurationMs));
+        return await withDeadline(work, ctx.signal, Math.min(ctx.timeoutMs() ?? requestTimeoutMs, requestTimeoutMs));
       } catch (error) {
         throw toConnectError(error, logger, requestId);
       } finally {

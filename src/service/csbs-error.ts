@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 
 /** Every kind of whole-request failure, with its gRPC code, CSBS/APIGW code and HTTP status. */
-export const ERROR_KINDS = {
+const ERROR_KINDS = {
   invalid_argument: { code: Code.InvalidArgument, reason: "CSBS.9001", http: 400 },
   unauthenticated: { code: Code.Unauthenticated, reason: "APIGW.0301", http: 401 },
   permission_denied: { code: Code.PermissionDenied, reason: "APIGW.0302", http: 403 },
@@ -18,7 +18,7 @@ export const ERROR_KINDS = {
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
 
-export const ERROR_DOMAIN = "csbs.restorability";
+const ERROR_DOMAIN = "csbs.restorability";
 
 /** A whole-request failure as a ConnectError carrying a google.rpc.ErrorInfo with the CSBS code. */
 export function csbsError(kind: ErrorKind, message: string, cause?: unknown): ConnectError {
@@ -51,7 +51,7 @@ export function viewError(error: unknown): CsbsErrorView {
 }
 
 /** The HTTP status of a gRPC code without a CSBS kind (only the statuses docs/contract.md §2 documents). */
-export function httpStatusOf(code: Code): number {
+function httpStatusOf(code: Code): number {
   switch (code) {
     case Code.InvalidArgument:
     case Code.FailedPrecondition:

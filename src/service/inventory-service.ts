@@ -26,7 +26,7 @@ type JsonRecord = Record<string, unknown>;
  * fields are left out (the document's defaults apply), except `server_id`, whose absence
  * means detached (null). An empty `project_id` is the request's.
  */
-export function toInventoryJson(req: UpsertInventoryRequest): JsonRecord {
+function toInventoryJson(req: UpsertInventoryRequest): JsonRecord {
   const { project_id: _, ...doc } = toJson(UpsertInventoryRequestSchema, req, {
     useProtoFieldName: true,
     alwaysEmitImplicit: true,

@@ -6,14 +6,14 @@ export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgre
 
 export interface CreateStoreOptions {
   onQuery?: QueryObserver;
-  /** SQLite only: bytes read through a memory mapping (0: none). */
-  sqliteMmapBytes?: number;
+  /** SQLite only: MiB read through a memory mapping (0: none). */
+  sqliteMmapMb?: number;
   /** PostgreSQL only: longest wait for a connection, in ms. */
-  connectTimeoutMs?: number;
+  dbConnectTimeoutMs?: number;
   /** PostgreSQL only: longest time one statement may run, in ms. */
-  queryTimeoutMs?: number;
+  dbQueryTimeoutMs?: number;
   /** PostgreSQL only: most pooled connections. */
-  poolMax?: number;
+  dbPoolMax?: number;
   /** PostgreSQL only: errors no call is waiting for (an idle connection dropped by the server). */
   onBackgroundError?: (error: Error) => void;
 }
@@ -25,7 +25,7 @@ export async function createStore(database: DatabaseConfig, options: CreateStore
       return createSqliteStore({
         path: database.path,
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
-        ...(options.sqliteMmapBytes !== undefined ? { mmapSizeBytes: options.sqliteMmapBytes } : {}),
+        sqliteMmapMb: options.sqliteMmapMb,
       });
     case "postgres": {
       const { createPostgresStore } = await import("./postgres-store.js");

@@ -24,7 +24,7 @@ export interface InventoryValidationOptions {
  * Validates an inventory document (docs/contract.md §9 format): the one validation path of the
  * file import and the admin API. Throws InventoryError naming the first bad record's path.
  */
-export function validateInventory(json: unknown, options: InventoryValidationOptions = {}): Inventory {
+function validateInventory(json: unknown, options: InventoryValidationOptions = {}): Inventory {
   const parsed = parseInventory(json);
   if (!parsed.ok) throw new InventoryError(parsed.path, parsed.message);
   const { inventory } = parsed;

@@ -25,17 +25,15 @@ export interface PostgresStoreOptions {
   /** A postgres:// URL (libpq-style parameters such as sslmode are honoured by `pg`). */
   url: string;
   onQuery?: QueryObserver;
-  /** Longest wait for a connection (new or from the pool) before a call fails. Default 2000. */
-  connectTimeoutMs?: number;
-  /** Longest time one statement may run (server statement_timeout and client read timeout). Default 5000. */
-  queryTimeoutMs?: number;
-  /** Most connections the pool opens. Default 10. */
-  poolMax?: number;
+  /** Longest wait for a connection (new or from the pool) before a call fails (DB_CONNECT_TIMEOUT_MS). Unset: no limit. */
+  dbConnectTimeoutMs?: number | undefined;
+  /** Longest time one statement may run: server statement_timeout and client read timeout (DB_QUERY_TIMEOUT_MS). Unset: no limit. */
+  dbQueryTimeoutMs?: number | undefined;
+  /** Most connections the pool opens (DB_POOL_MAX). Unset: pg's default. */
+  dbPoolMax?: number | undefined;
   /** Told of errors no caller is waiting for (an idle connection dropped by the server). */
   onBackgroundError?: (error: Error) => void;
 }
-
-export const POSTGRES_DEFAULTS = { connectTimeoutMs: 2000, queryTimeoutMs: 5000, poolMax: 10 } as const;
 
 /** Id columns compare and sort bytewise, as in SQLite. */
 const ID = 'TEXT COLLATE "C" NOT NULL';
@@ -141,18 +139,21 @@ const WRITE_ATTEMPTS = 3;
  * and the pool reconnects by itself when the database returns.
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const connectTimeoutMs = options.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs;
-  const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs;
+  const { dbConnectTimeoutMs, dbQueryTimeoutMs } = options;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.poolMax ?? POSTGRES_DEFAULTS.poolMax,
-    connectionTimeoutMillis: connectTimeoutMs,
+    ...(options.dbPoolMax !== undefined ? { max: options.dbPoolMax } : {}),
+    ...(dbConnectTimeoutMs !== undefined ? { connectionTimeoutMillis: dbConnectTimeoutMs } : {}),
     // The server cancels a slow statement; the client gives up a little later if the server
     // does not answer at all (network loss, a stopped host).
-    statement_timeout: queryTimeoutMs,
-    query_timeout: queryTimeoutMs + 250,
-    lock_timeout: queryTimeoutMs,
-    idle_in_transaction_session_timeout: Math.max(10_000, 2 * queryTimeoutMs),
+    ...(dbQueryTimeoutMs !== undefined
+      ? {
+          statement_timeout: dbQueryTimeoutMs,
+          query_timeout: dbQueryTimeoutMs + 250,
+          lock_timeout: dbQueryTimeoutMs,
+          idle_in_transaction_session_timeout: Math.max(10_000, 2 * dbQueryTimeoutMs),
+        }
+      : {}),
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "restorability-service",

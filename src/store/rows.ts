@@ -4,7 +4,7 @@ import { checkpointItemSchema, serverSchema, volumeBackupSchema, volumeSchema } 
 import type { CheckpointItem, Server, Volume, VolumeBackup } from "../domain/types.js";
 
 /** A boolean column: SQLite answers 0/1, PostgreSQL true/false. */
-export type Flag = number | boolean;
+type Flag = number | boolean;
 
 /** The row of a record: its columns are the record's snake_case fields, booleans as flags. */
 type Row<T> = { [K in keyof T]: T[K] extends boolean ? Flag : T[K] };

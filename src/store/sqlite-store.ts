@@ -25,8 +25,8 @@ export interface SqliteStoreOptions {
   /** A file path, or ":memory:". */
   path: string;
   onQuery?: QueryObserver;
-  /** Bytes of the file read through a memory mapping (0: none). Default 256 MiB. */
-  mmapSizeBytes?: number;
+  /** MiB of the file read through a memory mapping (SQLITE_MMAP_MB; 0 or unset: none). */
+  sqliteMmapMb?: number | undefined;
 }
 
 /** Versioned schema; each entry runs once, in order, in its own transaction. */
@@ -66,7 +66,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma("busy_timeout = 5000");
   // Reads of a large inventory through the page mapping, not a pread per page
   // (100-entry batch on 1M items, p50 ~6.4 -> ~4.8 ms here). Mapped pages count in RSS.
-  db.pragma(`mmap_size = ${Math.max(0, Math.floor(options.mmapSizeBytes ?? 256 * 2 ** 20))}`);
+  db.pragma(`mmap_size = ${Math.max(0, Math.floor((options.sqliteMmapMb ?? 0) * 2 ** 20))}`);
   migrate(db);
 
   const timed = createTimed(options.onQuery, toStoreError);

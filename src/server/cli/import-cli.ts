@@ -16,9 +16,9 @@ let code = 0;
 try {
   const config = loadConfig();
   const store = await createStore(config.database, {
-    connectTimeoutMs: config.dbConnectTimeoutMs,
-    queryTimeoutMs: config.dbQueryTimeoutMs,
-    poolMax: 2,
+    dbConnectTimeoutMs: config.dbConnectTimeoutMs,
+    dbQueryTimeoutMs: config.dbQueryTimeoutMs,
+    dbPoolMax: 2,
   });
   try {
     for (const file of files) {

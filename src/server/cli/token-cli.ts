@@ -45,8 +45,8 @@ try {
       roles,
       ttl: values.ttl,
       subject: values.subject,
-      issuer: config.authIssuer,
-      audience: config.authAudience,
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
     }),
   );
 } catch (error) {

@@ -137,7 +137,7 @@ function headersOf(metadata: grpc.Metadata, requestId: string): Headers {
 }
 
 /** A ConnectError as a grpc-js status, with the google.rpc.Status details in the trailers. */
-export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   const err = ConnectError.from(error);
   const metadata = new grpc.Metadata();
   const details = err.findDetails(ErrorInfoSchema).map((info) => anyPack(ErrorInfoSchema, info));
