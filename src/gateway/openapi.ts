@@ -1,3 +1,5 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import { PROJECT_ID_SOURCE, UUID_SOURCE } from "../domain/id-patterns.js";
 import { SERVER_TYPES } from "../domain/types.js";
@@ -18,6 +20,74 @@ const SERVER_TYPE_NAMES = [...SERVER_TYPES];
 
 const uuid = (description: string): Json => ({ type: "string", pattern: UUID_SOURCE, description });
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+const plain = (description: string, example: Json): Json => ({
+  description,
+  content: { "application/json": { schema: { type: "object" }, example } },
+});
+
+/** The operational routes of the HTTP port (no token; /metrics takes METRICS_TOKEN when set). */
+const OPERATIONS_PATHS: Record<string, Json> = {
+  "/healthz": {
+    get: {
+      tags: ["operations"],
+      operationId: "liveness",
+      summary: "Liveness: the process answers",
+      responses: { "200": plain("Alive.", { status: "ok" }) },
+    },
+  },
+  "/readyz": {
+    get: {
+      tags: ["operations"],
+      operationId: "readiness",
+      summary: "Readiness: the store answers and the service is not draining",
+      responses: {
+        "200": plain("Ready.", { status: "ready" }),
+        "503": plain("Not ready (store unreachable, or shutting down).", { status: "not ready" }),
+      },
+    },
+  },
+  "/metrics": {
+    get: {
+      tags: ["operations"],
+      operationId: "metrics",
+      summary: "Prometheus metrics (text exposition format)",
+      description: "When METRICS_TOKEN is set, requires `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).",
+      responses: {
+        "200": { description: "The metrics.", content: { "text/plain": { schema: { type: "string" } } } },
+        "401": { $ref: "#/components/responses/Unauthorized" },
+      },
+    },
+  },
+  "/openapi.json": {
+    get: {
+      tags: ["operations"],
+      operationId: "openapi",
+      summary: "This document",
+      responses: { "200": plain("The OpenAPI 3.1 document.", { openapi: "3.1.0" }) },
+    },
+  },
+};
+
+/** One RPC on the HTTP port: listed with its protocols, its messages named, not restated. */
+function rpcPath(service: DescService, method: DescService["methods"][number]): [string, Json] {
+  const path = `/${service.typeName}/${method.name}`;
+  const get = method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS; // Connect also allows GET
+  const operation = (verb: string): Json => ({
+    tags: ["rpc"],
+    operationId: `${service.name}_${method.name}${verb === "get" ? "_get" : ""}`,
+    summary: `${service.typeName}.${method.name} over Connect${verb === "get" ? " (GET, ?encoding=json|proto&message=…)" : " and gRPC-Web"}`,
+    description:
+      `Request ${method.input.typeName}, response ${method.output.typeName}. ` +
+      "The token goes in the x-auth-token header, as on the gRPC port.",
+    security: [{ XAuthToken: [] }],
+    responses: {
+      "200": { description: `A ${method.output.typeName}.` },
+      default: { description: "A Connect error (JSON) or, for gRPC-Web, a grpc-status trailer." },
+    },
+  });
+  return [path, get ? { post: operation("post"), get: operation("get") } : { post: operation("post") }];
+}
 
 /** The whole-request errors of docs/contract.md §2: status, code, when, and an example message. */
 const ERRORS: ReadonlyArray<{ status: number; name: string; code: string; when: string; example: string }> = [
@@ -109,7 +179,7 @@ const REQUEST_ID_HEADER: Json = {
  * response, every whole-request error with its flat body and code, the headers, and the
  * configured limits. Served at `GET /openapi.json`.
  */
-export function createOpenApiDocument(limits: OpenApiLimits): Json {
+export function createOpenApiDocument(limits: OpenApiLimits, rpcServices: ReadonlyArray<DescService> = []): Json {
   const errorResponses: Record<string, Json> = {};
   const errorSchemas: Record<string, Json> = {};
   for (const e of ERRORS) {
@@ -143,8 +213,21 @@ export function createOpenApiDocument(limits: OpenApiLimits): Json {
         `volume mappings per target (MAX_VOLUMES), a body of at most ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES). ` +
         "The same service is also served over gRPC, gRPC-Web and the Connect protocol (csbs.v1.ResourceService).",
     },
-    tags: [{ name: "resources", description: "Protectability and restorability checks" }],
+    servers: [{ url: "/", description: "The HTTP port that serves this document (HTTP_PORT, default 8080)." }],
+    tags: [
+      { name: "resources", description: "Protectability and restorability checks" },
+      { name: "operations", description: "Probes, metrics and this document: no token" },
+      {
+        name: "rpc",
+        description:
+          "The RPCs on the same port over the Connect protocol (application/json with snake_case field names, or " +
+          "application/proto) and gRPC-Web (application/grpc-web+proto); the messages are those of the proto files. " +
+          "Errors are Connect errors whose details carry a google.rpc.ErrorInfo with the CSBS/APIGW code.",
+      },
+    ],
     paths: {
+      ...OPERATIONS_PATHS,
+      ...Object.fromEntries(rpcServices.flatMap((service) => service.methods.map((m) => rpcPath(service, m)))),
       "/v1/{project_id}/providers/{provider_id}/resources/action": {
         parameters: [
           {

@@ -164,7 +164,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metricsToken: config.metricsToken,
       corsAllowedOrigins: config.corsAllowedOrigins,
       isReady: async () => !draining && (await monitor.probe()),
-      openApiDocument: createOpenApiDocument(config),
+      openApiDocument: createOpenApiDocument(config, [ResourceService, InventoryService]),
     });
     const httpServer = http.createServer(
       {
