@@ -487,6 +487,33 @@ describe("JWKS URL: rotation and outages", () => {
     expectOutcome("grpc", await call("grpc", p, await signEs(baseClaims(), k3)), "ok");
   });
 
+  it("a key removed from the served set stops being accepted within AUTH_CACHE_TTL_SECONDS", async () => {
+    const [k4, k5] = await Promise.all([createSigningKey("k4"), createSigningKey("k5")]);
+    const served = await startJwksServer([k4, k5]);
+    const ttlSeconds = 1;
+    const p = openPorts(
+      await startTestServer({
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_JWT_SECRET: "",
+        AUTH_JWKS_URL: served.url,
+        AUTH_CACHE_TTL_SECONDS: String(ttlSeconds),
+      }),
+    );
+    try {
+      const token = await signEs(baseClaims(), k4);
+      for (const protocol of PROTOCOLS) expectOutcome(protocol, await call(protocol, p, token), "ok");
+      served.setKeys([k5]); // k4 withdrawn (rotated out)
+      await new Promise((resolve) => setTimeout(resolve, ttlSeconds * 1000 + 200));
+      // Neither the cached verification nor jose's cached key set still trusts k4.
+      for (const protocol of PROTOCOLS) expectOutcome(protocol, await call(protocol, p, token), "unauthenticated");
+      expectOutcome("rest", await call("rest", p, await signEs(baseClaims(), k5)), "ok");
+    } finally {
+      await closePorts(p);
+      await served.close();
+    }
+  });
+
   it("a JWKS URL nobody listens on: the authenticator says unavailable (503), not unauthenticated", async () => {
     const closed = await startJwksServer([]);
     const url = closed.url;

@@ -48,7 +48,7 @@ export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks 
       break;
     }
     case "jwks-url":
-      verify = remoteVerifier(auth.url, auth.jwksCooldownSeconds, verifyOptions, hooks);
+      verify = remoteVerifier(auth.url, auth.jwksCooldownSeconds, trustedForMs(auth), verifyOptions, hooks);
       break;
   }
 
@@ -87,16 +87,30 @@ export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks 
   };
 }
 
+/**
+ * How long a verified token may be trusted (cached) without verifying it again:
+ * `AUTH_CACHE_TTL_SECONDS`. With a JWKS URL, half of it: the fetched key set is also kept
+ * for the other half, so a key removed from the URL stops being accepted within
+ * `AUTH_CACHE_TTL_SECONDS` (key set age + cached token age).
+ */
+export function trustedForMs(auth: AuthConfig): number {
+  return auth.mode === "jwks-url" ? (auth.cacheTtlSeconds * 1000) / 2 : auth.cacheTtlSeconds * 1000;
+}
+
 /** Keys from a JWKS URL; a key set that cannot be fetched says nothing about the token: 503, not 401. */
 function remoteVerifier(
   url: string,
   cooldownSeconds: number,
+  cacheMaxAgeMs: number,
   verifyOptions: jose.JWTVerifyOptions,
   hooks: AuthenticatorHooks,
 ): (token: string) => Promise<jose.JWTVerifyResult> {
   const remote = jose.createRemoteJWKSet(new URL(url), {
     timeoutDuration: 5000,
     cooldownDuration: cooldownSeconds * 1000,
+    // jose keeps a fetched set 10 minutes by default; a key removed from the URL must stop
+    // being accepted within AUTH_CACHE_TTL_SECONDS (see trustedForMs).
+    cacheMaxAge: cacheMaxAgeMs,
   });
   const keys: jose.JWTVerifyGetKey = (header, token) =>
     remote(header, token).catch((error: unknown) => {

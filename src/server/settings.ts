@@ -78,7 +78,7 @@ export const SETTINGS = {
     60,
     1,
     3600,
-    "longest time a verified token is trusted without verifying it again (never past its `exp`)",
+    "longest time a verified token is trusted without verifying it again (never past its `exp`); with `AUTH_JWKS_URL`, also the longest a key removed from the URL is still accepted (the key set and verified tokens are each kept half of it)",
   ),
   AUTH_DEV_SECRET_FILE: text("data/dev-jwt-secret", "where the development secret is kept when no auth is configured"),
   DEMO_PROJECT_ID: text("demo-project", "project of the development token (1–64 of `[A-Za-z0-9-]`)"),

@@ -8,7 +8,7 @@ import { InventoryService } from "../../gen/csbs/admin/v1/inventory_service_pb.j
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { createAuthenticator } from "../auth/authenticator.js";
+import { createAuthenticator, trustedForMs } from "../auth/authenticator.js";
 import { loadOrCreateDevSecret } from "../auth/dev-secret.js";
 import { mintToken } from "../auth/mint-token.js";
 import { ADMIN_ROLE } from "../auth/principal.js";
@@ -77,7 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       );
     const authenticator = cacheVerifiedTokens(createAuthenticator(auth, { onKeySourceError }), {
       max: auth.cacheSize,
-      ttlMs: auth.cacheTtlSeconds * 1000,
+      ttlMs: trustedForMs(auth),
     });
     let devToken: string | undefined;
     if (auth.mode === "dev") {
