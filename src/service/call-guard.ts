@@ -1,4 +1,4 @@
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../auth/auth-error.js";
@@ -17,6 +17,15 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * (a constant: no DOMException is built per call).
  */
 export const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+
+/**
+ * A host that verified the call's token from its headers before reading the body
+ * (`CallGuard.verifyToken`) hands the outcome to the guard in the context values, so the
+ * token is verified once per call; the guard still maps a refusal to its error.
+ */
+export const VERIFIED_TOKEN = createContextKey<Promise<Principal> | undefined>(undefined, {
+  description: "the token verified before the body was read",
+});
 
 export interface CallGuardOptions {
   authenticator: Authenticator;
@@ -43,6 +52,11 @@ export interface CallGuard {
     role: string | undefined,
     body: (p: Principal) => Promise<T>,
   ): Promise<T>;
+  /**
+   * Verifies a token alone, before a host reads the body (the same authenticator as `run`);
+   * the promise goes to `run` through the `VERIFIED_TOKEN` context value.
+   */
+  verifyToken(token: string | null | undefined): Promise<Principal>;
 }
 
 export function createCallGuard(options: CallGuardOptions): CallGuard {
@@ -52,7 +66,8 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
   let inFlight = 0;
 
   async function authenticate(ctx: HandlerContext, projectId: string, role: string | undefined) {
-    const principal = await authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER));
+    const principal = await (ctx.values.get(VERIFIED_TOKEN) ??
+      authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER)));
     const projectCheck = validateProjectId(projectId);
     if (!projectCheck.ok) throw csbsError("invalid_argument", projectCheck.message);
     authorize(principal, projectId, role);
@@ -60,6 +75,7 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
   }
 
   return {
+    verifyToken: (token) => authenticator.authenticate(token),
     async run(ctx, projectId, role, body) {
       const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
       if (inFlight >= maxConcurrent) {

@@ -1,12 +1,12 @@
 import type { ConnectRouter } from "@connectrpc/connect";
-import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { createGateway } from "../../gateway/create-gateway.js";
 import type { CallGuard } from "../../service/call-guard.js";
-import { csbsError } from "../../service/csbs-error.js";
+import { csbsError, viewError } from "../../service/csbs-error.js";
 import type { UseCaseDeps } from "../../service/use-case-deps.js";
-import type { Telemetry } from "../telemetry.js";
+import { grpcStatusName, type Telemetry } from "../telemetry.js";
+import { createConnectHandler } from "./create-connect-handler.js";
 import { createCors } from "./create-cors.js";
 import { createErrorHandler, sendError } from "./create-error-handler.js";
 import { requestIdInterceptor, requestIdMiddleware } from "./request-id.js";
@@ -87,17 +87,25 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());
   });
 
-  const connect = expressConnectMiddleware({
-    routes: options.connectRoutes,
-    readMaxBytes: options.maxBodyBytes,
-    // Same JSON as the gateway: snake_case, and a `false` or "" never vanishes.
-    jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
-    maxTimeoutMs: options.requestTimeoutMs,
-    interceptors: [requestIdInterceptor, telemetry.connectInterceptor],
-  });
-  // Connect and gRPC-Web use POST and GET only; any other method (OPTIONS without CORS
-  // included) gets the CSBS 404 below, not connect's bodiless 405.
-  app.use((req, res, next) => (req.method === "POST" || req.method === "GET" ? connect(req, res, next) : next()));
+  app.use(
+    createConnectHandler({
+      routes: options.connectRoutes,
+      guard: options.guard,
+      readMaxBytes: options.maxBodyBytes,
+      maxTimeoutMs: options.requestTimeoutMs,
+      interceptors: [requestIdInterceptor, telemetry.connectInterceptor],
+      onEdgeFailure: (f) =>
+        telemetry.observeRequest({
+          protocol: f.protocol,
+          method: f.method,
+          status: grpcStatusName(f.error.code),
+          errorCode: viewError(f.error).errorCode,
+          seconds: f.seconds,
+          requestId: f.requestId,
+          error: f.error,
+        }),
+    }),
+  );
   app.use(
     createGateway({
       deps: options.deps,
