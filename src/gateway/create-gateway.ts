@@ -1,5 +1,6 @@
 import {
   create,
+  type DescField,
   type DescMessage,
   type DescMethodUnary,
   type JsonValue,
@@ -59,6 +60,20 @@ function withoutExplainKeys(json: JsonValue): JsonValue {
   return json;
 }
 
+/**
+ * The request's limits (docs/contract.md §3) as list bounds for the decoder: the entries of
+ * the request, the volume mappings of a target. A longer list is refused without decoding
+ * the rest of it.
+ */
+function listLimits(deps: UseCaseDeps, input: DescMessage): (field: DescField) => number | undefined {
+  return (field) =>
+    field.parent.typeName === input.typeName
+      ? deps.limits.maxCheckItems
+      : field.name === "volumes"
+        ? deps.limits.maxVolumes
+        : undefined;
+}
+
 /** An action of the REST path: an RPC of the ResourceService and its transport-free use case. */
 function action<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
@@ -67,7 +82,8 @@ function action<I extends DescMessage, O extends DescMessage>(
   return {
     name: method.name,
     async respond(deps, json, params) {
-      const response = await useCase(deps, decodeJson(method.input, json, { ...params }));
+      const request = decodeJson(method.input, json, { ...params }, { maxItems: listLimits(deps, method.input) });
+      const response = await useCase(deps, request);
       const answer = toJson(method.output, create(method.output, response), {
         useProtoFieldName: true,
         alwaysEmitImplicit: true,
