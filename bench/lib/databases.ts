@@ -10,8 +10,13 @@ export interface ImportResult {
   items: number;
   servers: number;
   volumes: number;
-  chunkItems: number;
+  /** The file format imported (one file, streamed: docs/contract.md §9). */
+  format?: "json" | "ndjson";
+  /** Before the streamed import: the items were imported in files of this many items each. */
+  chunkItems?: number;
   importSeconds: number;
+  /** Peak RSS of the importing process during the import. */
+  importPeakRssMb?: number;
   importCpuSeconds: number;
   generateSeconds: number;
   wallSeconds: number;
@@ -21,11 +26,9 @@ export interface ImportResult {
 
 /** Generates and imports `items` checkpoint items into `database` (a SQLite path or a PostgreSQL URL). */
 export async function importDb(ctx: BenchContext, database: string, items: number): Promise<ImportResult> {
-  const out = await run(
-    process.execPath,
-    [dist("bench", "servers", "import-db.js"), database, String(items), String(ctx.sizes.chunk)],
-    { core: ctx.serverCore },
-  );
+  const out = await run(process.execPath, [dist("bench", "servers", "import-db.js"), database, String(items), "json"], {
+    core: ctx.serverCore,
+  });
   return JSON.parse(out.trim().split("\n").at(-1)!) as ImportResult;
 }
 

@@ -6,14 +6,18 @@
  * generated entries are restorable (all 18 rules run to the end).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { once } from "node:events";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 export const BENCH_PROJECT = "bench-project";
 export const CSBS_PROVIDER_ID = "fc4d5750-22e7-4798-8a46-f48f62c4c1da";
 export const ITEMS_PER_SERVER = 10;
-/** Bump when the generated shape changes: cached databases are rebuilt. */
-export const GENERATOR_VERSION = 1;
+/**
+ * Bump when the generated shape or the import path changes: cached databases are rebuilt
+ * (and the import re-measured). 2: one streamed file through the bulk import.
+ */
+export const GENERATOR_VERSION = 2;
 
 const KIND_SEEDS = new Map<string, number>();
 function kindSeed(kind: string): number {
@@ -74,70 +78,88 @@ export function restoreEntry(i: number): RestoreEntryJson {
   };
 }
 
+/** Checkpoint item i (docs/contract.md §9 record): a backup of server floor(i / ITEMS_PER_SERVER). */
+export function itemRecord(i: number): Record<string, unknown> {
+  const s = serverOf(i);
+  return {
+    id: benchId("item", i),
+    project_id: BENCH_PROJECT,
+    provider_id: CSBS_PROVIDER_ID,
+    checkpoint_id: benchId("checkpoint", i),
+    resource_id: benchId("server", s),
+    resource_type: "OS::Nova::Server",
+    status: "available",
+    resource_az: "az1",
+    supported_restore_mode: "backup",
+    volume_backups: [
+      {
+        id: benchId("backup0", i),
+        source_volume_id: benchId("sysvol", s),
+        source_volume_size: 40,
+        bootable: true,
+        status: "available",
+      },
+      {
+        id: benchId("backup1", i),
+        source_volume_id: benchId("datavol", s),
+        source_volume_size: 100,
+        bootable: false,
+        status: "available",
+      },
+    ],
+  };
+}
+
+/** Server s. */
+export function serverRecord(s: number): Record<string, unknown> {
+  return {
+    id: benchId("server", s),
+    project_id: BENCH_PROJECT,
+    type: "OS::Nova::Server",
+    status: "ACTIVE",
+    availability_zone: "az1",
+    restore_supported: true,
+    backup_supported: true,
+    restoring: false,
+    policy_id: null,
+  };
+}
+
+/** The two volumes of server s: a 40 GB system disk and a 100 GB data disk. */
+export function volumeRecords(s: number): Record<string, unknown>[] {
+  return (
+    [
+      ["sysvol", 40, true],
+      ["datavol", 100, false],
+    ] as const
+  ).map(([kind, size, bootable]) => ({
+    id: benchId(kind, s),
+    project_id: BENCH_PROJECT,
+    server_id: benchId("server", s),
+    size,
+    bootable,
+    shareable: false,
+    status: "in-use",
+  }));
+}
+
+/** The servers of items [from, to). */
+function serversOf(from: number, to: number): number[] {
+  const servers: number[] = [];
+  for (let s = serverOf(from); s <= serverOf(to - 1); s++) servers.push(s);
+  return servers;
+}
+
 /** Inventory file (docs/contract.md §9 format) with items [from, to) and their servers and volumes. */
 export function inventoryChunk(from: number, to: number): string {
   const items: unknown[] = [];
-  const servers: unknown[] = [];
-  const volumes: unknown[] = [];
-  for (let i = from; i < to; i++) {
-    const s = serverOf(i);
-    items.push({
-      id: benchId("item", i),
-      project_id: BENCH_PROJECT,
-      provider_id: CSBS_PROVIDER_ID,
-      checkpoint_id: benchId("checkpoint", i),
-      resource_id: benchId("server", s),
-      resource_type: "OS::Nova::Server",
-      status: "available",
-      resource_az: "az1",
-      supported_restore_mode: "backup",
-      volume_backups: [
-        {
-          id: benchId("backup0", i),
-          source_volume_id: benchId("sysvol", s),
-          source_volume_size: 40,
-          bootable: true,
-          status: "available",
-        },
-        {
-          id: benchId("backup1", i),
-          source_volume_id: benchId("datavol", s),
-          source_volume_size: 100,
-          bootable: false,
-          status: "available",
-        },
-      ],
-    });
-    if (i % ITEMS_PER_SERVER === 0 || i === from) {
-      const server = benchId("server", s);
-      servers.push({
-        id: server,
-        project_id: BENCH_PROJECT,
-        type: "OS::Nova::Server",
-        status: "ACTIVE",
-        availability_zone: "az1",
-        restore_supported: true,
-        backup_supported: true,
-        restoring: false,
-        policy_id: null,
-      });
-      for (const [kind, size, bootable] of [
-        ["sysvol", 40, true],
-        ["datavol", 100, false],
-      ] as const) {
-        volumes.push({
-          id: benchId(kind, s),
-          project_id: BENCH_PROJECT,
-          server_id: server,
-          size,
-          bootable,
-          shareable: false,
-          status: "in-use",
-        });
-      }
-    }
-  }
-  return JSON.stringify({ checkpoint_items: items, servers, volumes });
+  for (let i = from; i < to; i++) items.push(itemRecord(i));
+  const servers = serversOf(from, to);
+  return JSON.stringify({
+    checkpoint_items: items,
+    servers: servers.map(serverRecord),
+    volumes: servers.flatMap(volumeRecords),
+  });
 }
 
 /** Writes inventory files of `chunk` items each for `total` items; returns their paths. */
@@ -150,6 +172,44 @@ export function writeInventoryFiles(dir: string, total: number, chunk: number): 
     files.push(file);
   }
   return files;
+}
+
+/**
+ * Writes one inventory file of `total` items with their servers and volumes, piece by piece
+ * (a 1M-item document is larger than the longest string V8 can hold): the JSON document
+ * (docs/contract.md §9), or NDJSON (one record per line with its `kind`).
+ */
+export async function writeInventoryFile(file: string, total: number, format: "json" | "ndjson"): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, "drain");
+  };
+  const servers = total > 0 ? serversOf(0, total) : [];
+  const kinds: [string, string, number, (n: number) => Record<string, unknown>[]][] = [
+    ["checkpoint_items", "checkpoint_item", total, (i) => [itemRecord(i)]],
+    ["servers", "server", servers.length, (s) => [serverRecord(s)]],
+    ["volumes", "volume", servers.length, volumeRecords],
+  ];
+  const PIECE = 5_000;
+  if (format === "json") await write("{");
+  for (const [index, [field, kind, count, records]] of kinds.entries()) {
+    if (format === "json") await write(`${index > 0 ? "," : ""}"${field}":[`);
+    let first = true;
+    for (let from = 0; from < count; from += PIECE) {
+      const lines: string[] = [];
+      for (let n = from; n < Math.min(count, from + PIECE); n++) {
+        for (const r of records(n)) lines.push(format === "json" ? JSON.stringify(r) : JSON.stringify({ kind, ...r }));
+      }
+      const sep = format === "json" ? "," : "\n";
+      await write((format === "json" && !first ? "," : "") + lines.join(sep) + (format === "ndjson" ? "\n" : ""));
+      first = false;
+    }
+    if (format === "json") await write("]");
+  }
+  if (format === "json") await write("}");
+  out.end();
+  await once(out, "finish");
 }
 
 /** A small seeded PRNG (mulberry32), so every run sends the same request sequence pool. */

@@ -71,6 +71,9 @@ export interface BenchResults {
     servers: number;
     volumes: number;
     importSeconds: number;
+    importPeakRssMb?: number;
+    format?: string;
+    chunkItems?: number;
     importCpuSeconds: number;
     generateSeconds: number;
     measuredAt?: string;
@@ -303,8 +306,8 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
     `| start-up to ready, ${st.small.items.toLocaleString("en-US")}-item DB | ${cell(spread(st.small.readyMs))} ms, RSS when ready ${cell(spread(st.small.rssMb))} MB |`,
   );
   lines.push(
-    `| import ${imp.items.toLocaleString("en-US")} checkpoint items (+ ${imp.servers.toLocaleString("en-US")} servers, ${imp.volumes.toLocaleString("en-US")} volumes; JSON.parse + validation + write, in files of ${(imp as { chunkItems?: number }).chunkItems?.toLocaleString("en-US") ?? "?"} items) | ` +
-      `${fmt(imp.importSeconds)} s wall, ${fmt(imp.importCpuSeconds)} s CPU${imp.cached ? ` (cached database, measured ${imp.measuredAt})` : ""} |`,
+    `| import ${imp.items.toLocaleString("en-US")} checkpoint items (+ ${imp.servers.toLocaleString("en-US")} servers, ${imp.volumes.toLocaleString("en-US")} volumes; ${importHow(imp)}) | ` +
+      `${fmt(imp.importSeconds)} s wall, ${fmt(imp.importCpuSeconds)} s CPU${imp.importPeakRssMb ? `, peak RSS ${fmt(imp.importPeakRssMb)} MB` : ""}${imp.cached ? ` (cached database, measured ${imp.measuredAt})` : ""} |`,
   );
   if (results.calibration.length > 0) {
     lines.push("");
@@ -361,4 +364,11 @@ export function updateBenchmarksMd(path: string, markdown: string): void {
       ? current.slice(0, start) + block + current.slice(end + END.length)
       : `${current.trimEnd()}\n\n## Latest results\n\n${block}\n`;
   writeFileSync(path, next);
+}
+
+/** How the import was measured: one streamed file (npm run import's path), or (older results) files of N items. */
+function importHow(imp: { format?: string; chunkItems?: number }): string {
+  if (imp.format)
+    return `one ${imp.format === "ndjson" ? "NDJSON" : "JSON"} file streamed: parse + validation + staging + one merge transaction`;
+  return `JSON.parse + validation + write, in files of ${imp.chunkItems?.toLocaleString("en-US") ?? "?"} items`;
 }

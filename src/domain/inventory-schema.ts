@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Camelized, camelCase } from "./camelize.js";
 import { PROJECT_ID, UUID } from "./id-patterns.js";
-import type { Inventory } from "./types.js";
+import type { CheckpointItem, Inventory, Server, Volume } from "./types.js";
 
 /** A UUID in either case, stored in lower case (the form every lookup uses). */
 const uuid = z
@@ -132,4 +132,39 @@ function firstDuplicateAt(entries: ReadonlyArray<{ id: string; at: string }>): s
     seen.add(e.id);
   }
   return undefined;
+}
+
+/** The three lists of an inventory document, by their file (snake_case) names. */
+export type InventoryListName = "checkpoint_items" | "servers" | "volumes";
+
+const RECORD_SCHEMAS = {
+  checkpoint_items: checkpointItemSchema,
+  servers: serverSchema,
+  volumes: volumeSchema,
+} as const;
+
+export interface InventoryRecordOf {
+  checkpoint_items: CheckpointItem;
+  servers: Server;
+  volumes: Volume;
+}
+
+export type RecordParse<L extends InventoryListName> =
+  | { ok: true; record: InventoryRecordOf[L] }
+  | { ok: false; path: string; message: string };
+
+/**
+ * Parses one record of an inventory list, as `parseInventory` parses it inside a document
+ * (same rules, same messages); `at` is the record's path, e.g. `checkpoint_items[7]`. For
+ * streamed imports, which see one record at a time (duplicates are checked by the store).
+ */
+export function parseInventoryRecord<L extends InventoryListName>(list: L, value: unknown, at: string): RecordParse<L> {
+  const parsed = RECORD_SCHEMAS[list].safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const inner = pathOf(issue.path);
+    const path = inner ? (inner.startsWith("[") ? `${at}${inner}` : `${at}.${inner}`) : at;
+    return { ok: false, path, message: `${path}: ${issue.message}` };
+  }
+  return { ok: true, record: camelize(parsed.data) as unknown as InventoryRecordOf[L] };
 }

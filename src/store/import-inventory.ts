@@ -1,19 +1,14 @@
-import { readFile } from "node:fs/promises";
-import { parseInventory } from "../domain/inventory-schema.js";
+import { stat } from "node:fs/promises";
+import { parseInventory, parseInventoryRecord } from "../domain/inventory-schema.js";
 import { isUuid } from "../domain/request-validation.js";
 import type { Inventory } from "../domain/types.js";
+import type { BulkImport, BulkRecords, DuplicateCandidate } from "./bulk-import.js";
+import { createIdFingerprints } from "./id-fingerprints.js";
+import { InventoryError } from "./inventory-error.js";
+import { type InventoryFormat, readInventoryFile } from "./read-inventory-file.js";
 import type { InventoryCounts, InventoryDeletes, Store } from "./store.js";
 
-/** An inventory that was rejected whole: the path of the first bad record and why. */
-export class InventoryError extends Error {
-  override name = "InventoryError";
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { InventoryError };
 
 export interface InventoryValidationOptions {
   /** Every record must belong to this project (the admin API's request project). */
@@ -80,13 +75,120 @@ export async function deleteInventory(store: Store, request: InventoryDeleteRequ
   return store.write({ checkpointItems: [], servers: [], volumes: [] }, [deletes]);
 }
 
-/** Reads an inventory file (docs/contract.md §9 format) and imports it. */
-export async function importInventoryFile(store: Store, file: string): Promise<InventoryCounts> {
-  let json: unknown;
+/** Where a streamed import is. */
+export interface ImportProgress {
+  /** reading: records are read, validated and staged; checking: duplicate ids; merging: the one transaction. */
+  phase: "reading" | "checking" | "merging" | "done";
+  /** Records read (checkpoint items, servers, volumes; volume backups are part of their item). */
+  read: number;
+  /** Records written to the store's staging area (merged into the inventory when phase is done). */
+  written: number;
+  /** Bytes of the file read so far, and its size. */
+  bytes: number;
+  totalBytes: number;
+  /** merging: the table being written. */
+  step?: string;
+}
+
+export interface ImportFileOptions {
+  /** Default: by the file name (`.ndjson`, `.jsonl`: NDJSON; else a JSON document). */
+  format?: InventoryFormat;
+  /** Called after every batch of records and at every phase change. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+function duplicatePath(d: DuplicateCandidate): string {
+  return d.list === "volume_backups"
+    ? `checkpoint_items[${d.index}].volume_backups[${d.position}].id`
+    : `${d.list}[${d.index}].id`;
+}
+
+/** Suspected duplicates kept per list (each a repeated id but for a 2^-64 chance). */
+const MAX_CANDIDATES = 1000;
+
+/**
+ * Reads an inventory file (docs/contract.md §9: a JSON document or NDJSON) as a stream and
+ * imports it through the store's bulk path: every record validated as it is read and staged,
+ * duplicate ids checked, then all of it merged in one transaction. A bad record anywhere
+ * throws InventoryError naming its path, and nothing of the file is written. Memory stays
+ * bounded by a batch of records, whatever the file's size.
+ */
+export async function importInventoryFile(
+  store: Store,
+  file: string,
+  options: ImportFileOptions = {},
+): Promise<InventoryCounts> {
+  const { onProgress } = options;
+  const position = { bytes: 0 };
+  let totalBytes = 0;
   try {
-    json = JSON.parse(await readFile(file, "utf8"));
+    totalBytes = (await stat(file)).size;
   } catch (error) {
     throw new InventoryError("(file)", `${file}: ${(error as Error).message}`);
   }
-  return importInventory(store, json);
+  const at = () => ({ bytes: position.bytes, totalBytes });
+  let read = 0;
+  let written = 0;
+  let bulk: BulkImport | undefined;
+  // Repeated ids, by fingerprint, first in file order; confirmed against the staged records
+  // at the end, list by list in the document's order (as parseInventory reports them).
+  const seen = {
+    checkpoint_items: createIdFingerprints(),
+    servers: createIdFingerprints(),
+    volumes: createIdFingerprints(),
+    volume_backups: createIdFingerprints(),
+  };
+  const candidates: Record<DuplicateCandidate["list"], DuplicateCandidate[]> = {
+    checkpoint_items: [],
+    servers: [],
+    volumes: [],
+    volume_backups: [],
+  };
+  const suspect = (candidate: DuplicateCandidate) => {
+    const list = candidates[candidate.list];
+    if (list.length < MAX_CANDIDATES) list.push(candidate);
+  };
+  try {
+    for await (const raw of readInventoryFile(file, options.format, position)) {
+      const records: BulkRecords = { checkpointItems: [], servers: [], volumes: [] };
+      for (const r of raw) {
+        const parsed = parseInventoryRecord(r.list, r.value, `${r.list}[${r.index}]`);
+        if (!parsed.ok) {
+          throw new InventoryError(parsed.path, r.line ? `line ${r.line}: ${parsed.message}` : parsed.message);
+        }
+        const { record } = parsed;
+        if (seen[r.list].add(record.id)) suspect({ list: r.list, index: r.index, id: record.id });
+        if (r.list === "checkpoint_items") {
+          const item = record as BulkRecords["checkpointItems"][number];
+          item.volumeBackups.forEach((b, position) => {
+            if (seen.volume_backups.add(b.id)) suspect({ list: "volume_backups", index: r.index, position, id: b.id });
+          });
+          records.checkpointItems.push(item);
+        } else if (r.list === "servers") records.servers.push(record as BulkRecords["servers"][number]);
+        else records.volumes.push(record as BulkRecords["volumes"][number]);
+      }
+      read += raw.length;
+      bulk ??= await store.openBulkImport();
+      await bulk.stage(records);
+      written += raw.length;
+      onProgress?.({ phase: "reading", read, written, ...at() });
+    }
+    bulk ??= await store.openBulkImport();
+    onProgress?.({ phase: "checking", read, written, ...at() });
+    await bulk.endStaging();
+    for (const list of Object.values(candidates)) {
+      for (const candidate of list) {
+        if (await bulk.hasEarlier(candidate)) {
+          const path = duplicatePath(candidate);
+          throw new InventoryError(path, `${path}: duplicate id in this inventory`);
+        }
+      }
+    }
+    const counts = await bulk.commit((step) => onProgress?.({ phase: "merging", read, written, step, ...at() }));
+    onProgress?.({ phase: "done", read, written, ...at() });
+    return counts;
+  } catch (error) {
+    await bulk?.abort().catch(() => {});
+    throw error;
+  }
 }

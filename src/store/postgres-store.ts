@@ -3,6 +3,7 @@ import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { createTimed } from "./create-timed.js";
 import { groupBy } from "./group-by.js";
+import { createPostgresBulkImport } from "./postgres-bulk-import.js";
 import {
   type BackupRow,
   type ItemRow,
@@ -216,6 +217,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw error;
           }
         }
+      });
+    },
+    openBulkImport() {
+      return createPostgresBulkImport({ url: options.url, connectTimeoutMs }).catch((error: unknown) => {
+        throw toStoreError(error);
       });
     },
     async ping() {

@@ -13,6 +13,7 @@ import {
   toVolumeBackup,
   type VolumeRow,
 } from "./rows.js";
+import { createSqliteBulkImport } from "./sqlite-bulk-import.js";
 import {
   type InventoryCounts,
   type InventoryDeletes,
@@ -193,6 +194,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async write(upserts, deletes = []) {
       return timed("inventory", () => writeAll.immediate(upserts, deletes));
+    },
+    async openBulkImport() {
+      return createSqliteBulkImport(db);
     },
     async ping() {
       timed("ping", () => db.prepare("SELECT 1").get());

@@ -1,4 +1,5 @@
 import type { CheckpointItem, Inventory, Server, Volume } from "../domain/types.js";
+import type { BulkImport } from "./bulk-import.js";
 
 /** The objects to delete, all of one project. */
 export interface InventoryDeletes {
@@ -37,6 +38,8 @@ export interface Store {
   getAttachedVolumes(projectId: string, serverIds: ReadonlyArray<string>): Promise<Map<string, Volume[]>>;
   /** Upserts the records and then applies the deletes, all in one transaction. */
   write(upserts: Inventory, deletes?: ReadonlyArray<InventoryDeletes>): Promise<InventoryCounts>;
+  /** Starts a streamed import (src/store/bulk-import.ts): staged, then merged in one transaction. */
+  openBulkImport(): Promise<BulkImport>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
