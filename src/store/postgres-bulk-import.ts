@@ -6,8 +6,8 @@ import type { InventoryCounts } from "./store.js";
 
 export interface PostgresBulkImportOptions {
   url: string;
-  /** Longest wait for the connection. */
-  connectTimeoutMs: number;
+  /** Longest wait for the connection (default: pg's, none). */
+  connectTimeoutMs?: number | undefined;
 }
 
 /*
@@ -96,7 +96,7 @@ function row(values: ReadonlyArray<string | number | boolean | null>): string {
 export async function createPostgresBulkImport(options: PostgresBulkImportOptions): Promise<BulkImport> {
   const client = new pg.Client({
     connectionString: options.url,
-    connectionTimeoutMillis: options.connectTimeoutMs,
+    ...(options.connectTimeoutMs !== undefined ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
     keepAlive: true,
     application_name: "restorability-service import",
   });
