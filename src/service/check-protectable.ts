@@ -6,7 +6,7 @@ import { validateProtectEntries, validateProviderId } from "../domain/request-va
 import { verdictOf } from "../domain/verdict.js";
 import {
   ensureValid,
-  lookUpWithProvider,
+  lookUpFacts,
   toCheckResp,
   toExplainedCheckResp,
   type UseCaseDeps,
@@ -28,15 +28,12 @@ export async function checkProtectable(
   const entries = lowerCaseProtectEntries(request.checkProtectable);
   ensureValid(validateProviderId(providerId));
   ensureValid(validateProtectEntries(entries, limits));
-  const serverIds = unique(entries.map((e) => e.resourceId));
-  const [servers, volumes] = await lookUpWithProvider(
-    store,
+  const { servers, volumes } = await lookUpFacts(store, {
+    projectId: request.projectId,
     providerId,
-    Promise.all([
-      store.getServers(request.projectId, serverIds),
-      store.getAttachedVolumes(request.projectId, serverIds),
-    ]),
-  );
+    checkpointItemIds: [],
+    serverIds: unique(entries.map((e) => e.resourceId)),
+  });
   const protectable = entries.map((entry, i) => {
     const facts = {
       server: servers.get(entry.resourceId),

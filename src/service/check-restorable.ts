@@ -6,7 +6,7 @@ import { checkRestorable as checkEntry, explainRestorable, type RestoreEntry } f
 import { verdictOf } from "../domain/verdict.js";
 import {
   ensureValid,
-  lookUpWithProvider,
+  lookUpFacts,
   toCheckResp,
   toExplainedCheckResp,
   type UseCaseDeps,
@@ -15,7 +15,7 @@ import {
 
 /**
  * The CheckRestorable use case, transport-free: validates the request, looks up its
- * objects (one batched query per table, beside the provider's) and applies the 18 rules
+ * objects (one store call: the provider, the items with their backups, the servers with their volumes) and applies the 18 rules
  * to every entry; with `explain`, every entry also carries all its failing rules and a
  * suggested disk mapping (docs/contract.md §8). Invalid requests throw a CSBS `invalid_argument`
  * ConnectError.
@@ -32,16 +32,12 @@ export async function checkRestorable(
   ensureValid(validateRestoreEntries(lowered, limits));
   // Validated: every entry has a target.
   const entries = lowered as ReadonlyArray<RestoreEntry>;
-  const serverIds = unique(entries.map((e) => e.target.resourceId));
-  const [items, servers, volumes] = await lookUpWithProvider(
-    store,
+  const { items, servers, volumes } = await lookUpFacts(store, {
+    projectId: request.projectId,
     providerId,
-    Promise.all([
-      store.getCheckpointItems(request.projectId, providerId, unique(entries.map((e) => e.checkpointItemId))),
-      store.getServers(request.projectId, serverIds),
-      store.getAttachedVolumes(request.projectId, serverIds),
-    ]),
-  );
+    checkpointItemIds: unique(entries.map((e) => e.checkpointItemId)),
+    serverIds: unique(entries.map((e) => e.target.resourceId)),
+  });
   const restorable = entries.map((entry, i) => {
     const facts = {
       item: items.get(entry.checkpointItemId),

@@ -3,7 +3,7 @@ import type { CheckRespSchema } from "../../gen/csbs/v1/resource_service_pb.js";
 import type { RequestLimits, Validation } from "../domain/request-validation.js";
 import type { VolumeMapping } from "../domain/suggest-volumes.js";
 import type { RuleFailure, Verdict } from "../domain/verdict.js";
-import type { Store } from "../store/store.js";
+import type { CheckFacts, CheckLookup, Store } from "../store/store.js";
 import { csbsError } from "./csbs-error.js";
 
 /** What the check use cases need: the store, the request limits, and a verdict observer. */
@@ -24,13 +24,13 @@ export function unique(ids: Iterable<string>): string[] {
 }
 
 /**
- * The lookups of a validated request, run beside the provider's (one query each, in
- * parallel: no extra round trip on PostgreSQL); an unknown provider fails the request.
+ * What a validated request reads: one store call (one round trip on PostgreSQL) with the
+ * provider's existence; an unknown provider fails the request.
  */
-export async function lookUpWithProvider<T>(store: Store, providerId: string, lookups: Promise<T>): Promise<T> {
-  const [known, found] = await Promise.all([store.hasProvider(providerId), lookups]);
-  if (!known) throw csbsError("invalid_argument", `provider_id: provider invalid (${providerId})`);
-  return found;
+export async function lookUpFacts(store: Store, lookup: CheckLookup): Promise<CheckFacts> {
+  const facts = await store.lookUp(lookup);
+  if (!facts.providerKnown) throw csbsError("invalid_argument", `provider_id: provider invalid (${lookup.providerId})`);
+  return facts;
 }
 
 export function toCheckResp(

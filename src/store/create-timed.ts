@@ -1,7 +1,7 @@
 import type { QueryObserver } from "./store.js";
 
 /** Runs one statement (or a few of one table), reporting its duration and mapping its failure. */
-export type Timed = <T>(table: string, run: () => T) => T;
+export type Timed = <T>(table: string | ReadonlyArray<string>, run: () => T) => T;
 
 /**
  * The stores' statement wrapper: reports how long each statement took to `observe` (when
@@ -9,9 +9,14 @@ export type Timed = <T>(table: string, run: () => T) => T;
  * (PostgreSQL) is timed until it settles; a synchronous one (SQLite) until it returns.
  */
 export function createTimed(observe: QueryObserver | undefined, toStoreError: (error: unknown) => unknown): Timed {
-  return <T>(table: string, run: () => T): T => {
+  return <T>(table: string | ReadonlyArray<string>, run: () => T): T => {
     const start = observe ? performance.now() : 0;
-    const done = () => observe?.(table, (performance.now() - start) / 1000);
+    const done = () => {
+      if (!observe) return;
+      const seconds = (performance.now() - start) / 1000;
+      if (typeof table === "string") observe(table, seconds);
+      else for (const t of table) observe(t, seconds);
+    };
     let result: T;
     try {
       result = run();

@@ -15,6 +15,7 @@ import {
   type VolumeRow,
 } from "./rows.js";
 import {
+  type CheckFacts,
   type InventoryCounts,
   type InventoryDeletes,
   type QueryObserver,
@@ -96,6 +97,37 @@ const LOOKUPS = {
            WHERE project_id = $1 AND server_id = ANY($2::text[]) ORDER BY server_id, id`,
   },
 } as const;
+
+/**
+ * The hot path (lookUp) in one statement, so one round trip: the provider's existence and,
+ * as JSON arrays of rows (the same columns as the lookups above), the items, their backups,
+ * the servers and the volumes attached to them.
+ */
+const CHECK_LOOKUP = {
+  name: "csbs_check_lookup",
+  text: `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $2) AS known,
+    (SELECT json_agg(i) FROM (${LOOKUPS.items.text}) i) AS items,
+    (SELECT json_agg(b ORDER BY b.checkpoint_item_id, b.position) FROM (
+       SELECT checkpoint_item_id, position, id, source_volume_id, source_volume_size, bootable, status
+       FROM volume_backups WHERE project_id = $1 AND checkpoint_item_id IN (
+         SELECT id FROM checkpoint_items WHERE project_id = $1 AND provider_id = $2 AND id = ANY($3::text[]))) b
+    ) AS backups,
+    (SELECT json_agg(s) FROM (${LOOKUPS.servers.text.replace("$2", "$4")}) s) AS servers,
+    (SELECT json_agg(v ORDER BY v.server_id, v.id) FROM (
+       SELECT project_id, id, server_id, size, bootable, shareable, status FROM volumes
+       WHERE project_id = $1 AND server_id = ANY($4::text[])) v) AS volumes`,
+} as const;
+
+interface CheckLookupRow {
+  known: boolean;
+  items: ItemRow[] | null;
+  backups: BackupRow[] | null;
+  servers: ServerRow[] | null;
+  volumes: VolumeRow[] | null;
+}
+
+const RESTORE_TABLES = ["providers", "checkpoint_items", "volume_backups", "servers", "volumes"] as const;
+const PROTECT_TABLES = ["providers", "servers", "volumes"] as const;
 
 /** Batched writes: one statement per table, whatever the number of records (arrays through unnest). */
 const WRITES = {
@@ -182,6 +214,24 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closed: Promise<void> | undefined;
   return {
     kind: "postgres",
+    async lookUp({ projectId, providerId, checkpointItemIds, serverIds }) {
+      const tables = checkpointItemIds.length > 0 ? RESTORE_TABLES : PROTECT_TABLES;
+      const values = [projectId, providerId, checkpointItemIds, serverIds];
+      const row = await timed(
+        tables,
+        async () => (await pool.query<CheckLookupRow>({ ...CHECK_LOOKUP, values })).rows[0]!,
+      );
+      const facts: CheckFacts = {
+        providerKnown: row.known,
+        items: new Map(),
+        servers: new Map(),
+        volumes: groupBy(row.volumes ?? [], (r) => r.server_id!, toVolume),
+      };
+      const backups = groupBy(row.backups ?? [], (b) => b.checkpoint_item_id, toVolumeBackup);
+      for (const r of row.items ?? []) facts.items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
+      for (const r of row.servers ?? []) facts.servers.set(r.id, toServer(r));
+      return facts;
+    },
     async hasProvider(providerId) {
       return (await lookup("providers", LOOKUPS.provider, [providerId])).length > 0;
     },

@@ -25,11 +25,18 @@ function isBoolean(schema: z.ZodType): boolean {
   return schema instanceof z.ZodBoolean;
 }
 
-/** Maps a row to its record: each column of the shape to its camelCase field, flags to booleans. */
-function rowMapper<T>(shape: Record<string, z.ZodType>, skip: ReadonlyArray<string> = []): (row: object) => T {
+/**
+ * Maps a row to its record: each column of the shape to its camelCase field, flags to booleans.
+ * With a prefix, the row's columns are `<prefix><column>` (a joined row's second table).
+ */
+function rowMapper<T>(
+  shape: Record<string, z.ZodType>,
+  skip: ReadonlyArray<string> = [],
+  prefix = "",
+): (row: object) => T {
   const columns = Object.entries(shape)
     .filter(([column]) => !skip.includes(column))
-    .map(([column, schema]) => ({ column, field: camelCase(column), flag: isBoolean(schema) }));
+    .map(([column, schema]) => ({ column: prefix + column, field: camelCase(column), flag: isBoolean(schema) }));
   return (row) => {
     const r = row as Record<string, unknown>;
     const record: Record<string, unknown> = {};
@@ -52,3 +59,31 @@ export function toCheckpointItem(r: ItemRow, volumeBackups: VolumeBackup[]): Che
 export const toVolumeBackup: (r: BackupRow) => VolumeBackup = rowMapper(volumeBackupSchema.shape);
 export const toServer: (r: ServerRow) => Server = rowMapper(serverSchema.shape);
 export const toVolume: (r: VolumeRow) => Volume = rowMapper(volumeSchema.shape);
+
+/** A record's columns as a select list: `t.col`, or `t.col AS <prefix>col` with a prefix. */
+function selectList(shape: Record<string, z.ZodType>, table: string, prefix = "", skip: ReadonlyArray<string> = []) {
+  return Object.keys(shape)
+    .filter((column) => !skip.includes(column))
+    .map((column) => (prefix ? `${table}.${column} AS ${prefix}${column}` : `${table}.${column}`))
+    .join(", ");
+}
+
+/*
+ * Joined lookups (an item with its backups, a server with its volumes in one statement): the
+ * second table's columns carry a prefix, so that `id`, `status`, `bootable` do not collide.
+ */
+export const BACKUP_PREFIX = "b_";
+export const VOLUME_PREFIX = "v_";
+/** Select lists of the joined lookups: `i` the items, `b` their backups, `s` the servers, `v` their volumes. */
+export const SELECT = {
+  items: selectList(checkpointItemSchema.shape, "i", "", ["volume_backups"]),
+  backups: selectList(volumeBackupSchema.shape, "b", BACKUP_PREFIX),
+  servers: selectList(serverSchema.shape, "s"),
+  volumes: selectList(volumeSchema.shape, "v", VOLUME_PREFIX),
+} as const;
+export const toPrefixedVolumeBackup: (r: object) => VolumeBackup = rowMapper(
+  volumeBackupSchema.shape,
+  [],
+  BACKUP_PREFIX,
+);
+export const toPrefixedVolume: (r: object) => Volume = rowMapper(volumeSchema.shape, [], VOLUME_PREFIX);

@@ -1,13 +1,16 @@
 import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
-import type { CheckpointItem, Inventory } from "../domain/types.js";
+import type { CheckpointItem, Inventory, Volume } from "../domain/types.js";
 import { createTimed } from "./create-timed.js";
 import { groupBy } from "./group-by.js";
 import {
   type BackupRow,
   type ItemRow,
+  SELECT,
   type ServerRow,
   toCheckpointItem,
+  toPrefixedVolume,
+  toPrefixedVolumeBackup,
   toServer,
   toVolume,
   toVolumeBackup,
@@ -15,6 +18,7 @@ import {
 } from "./rows.js";
 import { createSqliteBulkImport } from "./sqlite-bulk-import.js";
 import {
+  type CheckFacts,
   type InventoryCounts,
   type InventoryDeletes,
   type QueryObserver,
@@ -59,6 +63,15 @@ const MIGRATIONS: ReadonlyArray<string> = [
 /** A JSON array parameter expanded by `json_each`: one prepared statement for any number of ids. */
 const IDS = "(SELECT value FROM json_each(?))";
 
+/** A row of the joined item lookup: the item's columns, and one backup's as `b_<column>` (null: none). */
+type ItemBackupRow = ItemRow & { b_id: string | null };
+/** A row of the joined server lookup: the provider's existence, the requested id, the server's columns (null: no such server), one volume's as `v_<column>`. */
+type ServerVolumeRow = ServerRow & { known: number; sid: string | null; v_id: string | null };
+
+/** Tables read by the two hot-path statements (reported to `onQuery`, once each). */
+const ITEM_TABLES = ["checkpoint_items", "volume_backups"] as const;
+const SERVER_TABLES = ["providers", "servers", "volumes"] as const;
+
 /** The embedded default store: one SQLite file, WAL, every lookup one indexed query. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
@@ -85,6 +98,33 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   );
   const selectVolumes = db.prepare<[string, string], VolumeRow>(
     `SELECT * FROM volumes WHERE project_id = ? AND server_id IN ${IDS} ORDER BY server_id, id`,
+  );
+
+  // The hot path (lookUp): an item with its backups in one statement, the provider, a server
+  // and its volumes in another; each in a form for one id (`= ?`, the common single-entry
+  // check) and one for a JSON list.
+  const itemsJoin = `SELECT ${SELECT.items}, ${SELECT.backups} FROM checkpoint_items i
+     LEFT JOIN volume_backups b ON b.project_id = i.project_id AND b.checkpoint_item_id = i.id`;
+  const selectItemOne = db.prepare<[string, string, string], ItemBackupRow>(
+    `${itemsJoin} WHERE i.project_id = ? AND i.id = ? AND i.provider_id = ? ORDER BY b.position`,
+  );
+  const selectItemList = db.prepare<[string, string, string], ItemBackupRow>(
+    `${itemsJoin} WHERE i.project_id = ? AND i.provider_id = ? AND i.id IN ${IDS} ORDER BY i.id, b.position`,
+  );
+  // Volumes join on the requested id, not on the server row: attached volumes count even
+  // when the server itself is absent (as getAttachedVolumes reads them).
+  const serverJoin = `LEFT JOIN servers s ON s.project_id = ? AND s.id = d.sid
+     LEFT JOIN volumes v INDEXED BY volumes_by_server ON v.project_id = ? AND v.server_id = d.sid`;
+  const selectServerOne = db.prepare<[string, string, string, string], ServerVolumeRow>(
+    `SELECT d.known, d.sid, ${SELECT.servers}, ${SELECT.volumes}
+     FROM (SELECT EXISTS (SELECT 1 FROM providers WHERE id = ?) AS known, ? AS sid) d
+     ${serverJoin} ORDER BY v.id`,
+  );
+  const selectServerList = db.prepare<[string, string, string, string], ServerVolumeRow>(
+    `SELECT p.known, d.sid, ${SELECT.servers}, ${SELECT.volumes}
+     FROM (SELECT EXISTS (SELECT 1 FROM providers WHERE id = ?) AS known) p
+     LEFT JOIN (SELECT key, value AS sid FROM json_each(?)) d ON 1
+     ${serverJoin} ORDER BY d.key, v.id`,
   );
 
   const upsertItem = db.prepare(
@@ -166,6 +206,45 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     kind: "sqlite",
+    async lookUp({ projectId, providerId, checkpointItemIds, serverIds }) {
+      const facts: CheckFacts = { providerKnown: false, items: new Map(), servers: new Map(), volumes: new Map() };
+      if (checkpointItemIds.length > 0) {
+        const rows = timed(ITEM_TABLES, () =>
+          checkpointItemIds.length === 1
+            ? selectItemOne.all(projectId, checkpointItemIds[0]!, providerId)
+            : selectItemList.all(projectId, providerId, JSON.stringify(checkpointItemIds)),
+        );
+        let item: CheckpointItem | undefined;
+        for (const r of rows) {
+          if (item?.id !== r.id) {
+            item = toCheckpointItem(r, []);
+            facts.items.set(r.id, item);
+          }
+          if (r.b_id !== null) item.volumeBackups.push(toPrefixedVolumeBackup(r));
+        }
+      }
+      const rows = timed(SERVER_TABLES, () =>
+        serverIds.length === 1
+          ? selectServerOne.all(providerId, serverIds[0]!, projectId, projectId)
+          : selectServerList.all(providerId, JSON.stringify(serverIds), projectId, projectId),
+      );
+      let sid: string | null = null;
+      let volumes: Volume[] = [];
+      for (const r of rows) {
+        facts.providerKnown = r.known === 1;
+        if (r.sid === null) continue;
+        if (r.sid !== sid) {
+          sid = r.sid;
+          if (r.id !== null) facts.servers.set(sid, toServer(r));
+          volumes = [];
+        }
+        if (r.v_id !== null) {
+          if (volumes.length === 0) facts.volumes.set(sid, volumes);
+          volumes.push(toPrefixedVolume(r));
+        }
+      }
+      return facts;
+    },
     async hasProvider(providerId) {
       return timed("providers", () => selectProvider.get(providerId) !== undefined);
     },

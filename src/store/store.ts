@@ -16,8 +16,32 @@ export interface InventoryCounts {
   volumes: number;
 }
 
-/** Reports each query: the table it read or wrote, and how long it took. */
+/**
+ * Reports each query: the table it read or wrote, and how long it took. A statement that
+ * reads several tables (a join) is reported once for each of them, with its duration.
+ */
 export type QueryObserver = (table: string, seconds: number) => void;
+
+/** What one check reads: its project, provider, checkpoint items (none for CheckProtectable) and servers. */
+export interface CheckLookup {
+  projectId: string;
+  providerId: string;
+  /** Distinct ids. */
+  checkpointItemIds: ReadonlyArray<string>;
+  /** Distinct ids. */
+  serverIds: ReadonlyArray<string>;
+}
+
+/** Everything one check needs from the store, as read by one call. */
+export interface CheckFacts {
+  providerKnown: boolean;
+  /** The checkpoint items of the project and provider, with their volume backups, by id. */
+  items: Map<string, CheckpointItem>;
+  /** The servers of the project, by id. */
+  servers: Map<string, Server>;
+  /** The project's volumes attached to the servers (by server id, also when the server itself is absent), ordered by volume id. */
+  volumes: Map<string, Volume[]>;
+}
 
 /**
  * The inventory store. Every lookup is batched (one query per table, whatever the number
@@ -25,6 +49,12 @@ export type QueryObserver = (table: string, seconds: number) => void;
  */
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /**
+   * The hot path: the provider, the items with their backups, the servers and their
+   * volumes of one check, fresh from the database (SQLite: two statements, each specialised
+   * for a single id; PostgreSQL: one statement, one round trip).
+   */
+  lookUp(lookup: CheckLookup): Promise<CheckFacts>;
   hasProvider(providerId: string): Promise<boolean>;
   /** Checkpoint items of the project and provider, with their volume backups, by id. */
   getCheckpointItems(

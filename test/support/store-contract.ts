@@ -271,5 +271,67 @@ export function defineStoreContract(name: string, open: OpenStore, options: { sk
         for (const count of Object.values(one.perTable)) expect(count).toBe(1);
       }
     });
+
+    it("lookUp reads in one call what the per-table lookups read, for one id and for a list", async () => {
+      const items = [item(project), item(project, { volumeBackups: [] }), item(project)];
+      const otherProvider = item(project, { providerId: randomUUID() });
+      const servers = [server(project), server(project, { status: "ERROR", policyId: "policy-1" })];
+      // Volumes attached to a server id with no server record still count as attached.
+      const orphanServerId = randomUUID();
+      const volumes = [
+        volume(project, servers[0]!.id, { bootable: true }),
+        volume(project, servers[0]!.id, { shareable: true, size: 7 }),
+        volume(project, orphanServerId),
+        volume(project, null),
+      ];
+      await store.write(inventory({ checkpointItems: [...items, otherProvider], servers, volumes }));
+      const missing = randomUUID();
+      const itemIdSets = [
+        [items[0]!.id],
+        [items[1]!.id],
+        [otherProvider.id],
+        [missing],
+        [...items, otherProvider].map((c) => c.id).concat(missing),
+        [],
+      ];
+      const serverIdSets = [
+        [servers[0]!.id],
+        [orphanServerId],
+        [missing],
+        [...servers.map((s) => s.id), orphanServerId, missing],
+        [],
+      ];
+      for (const [providerId, known] of [
+        [PROVIDER, true],
+        [randomUUID(), false],
+      ] as const) {
+        for (const checkpointItemIds of itemIdSets) {
+          for (const serverIds of serverIdSets) {
+            queries = [];
+            const facts = await store.lookUp({ projectId: project, providerId, checkpointItemIds, serverIds });
+            const tables = [...new Set(queries)].sort();
+            expect(tables).toEqual(
+              checkpointItemIds.length > 0
+                ? ["checkpoint_items", "providers", "servers", "volume_backups", "volumes"]
+                : ["providers", "servers", "volumes"],
+            );
+            expect(facts).toEqual({
+              providerKnown: known,
+              items: await store.getCheckpointItems(project, providerId, checkpointItemIds),
+              servers: await store.getServers(project, serverIds),
+              volumes: await store.getAttachedVolumes(project, serverIds),
+            });
+          }
+        }
+      }
+      // Another project's objects do not exist for it.
+      const other = await store.lookUp({
+        projectId: newProject(),
+        providerId: PROVIDER,
+        checkpointItemIds: [items[0]!.id],
+        serverIds: [servers[0]!.id],
+      });
+      expect([other.items.size, other.servers.size, other.volumes.size]).toEqual([0, 0, 0]);
+    });
   });
 }
