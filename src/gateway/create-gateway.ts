@@ -3,15 +3,13 @@ import {
   type DescField,
   type DescMessage,
   type DescMethodUnary,
-  type JsonValue,
   type MessageInitShape,
   type MessageShape,
   toJson,
 } from "@bufbuild/protobuf";
-import { createHandlerContext } from "@connectrpc/connect";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import { AUTH_HEADER, CALL_ENDED, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
+import { type CheckRespSchema, ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
+import { AUTH_HEADER, type CallContext, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
 import { checkProtectable } from "../service/check-protectable.js";
 import { checkRestorable } from "../service/check-restorable.js";
 import { csbsError } from "../service/csbs-error.js";
@@ -38,26 +36,27 @@ interface RequestParams {
 interface Action {
   /** The RPC's name (for logs and metrics). */
   name: string;
-  /** Decodes the JSON body into the RPC's request, runs the use case, and answers its JSON. */
-  respond(deps: UseCaseDeps, json: unknown, params: RequestParams): Promise<JsonValue>;
+  /** Decodes the JSON body into the RPC's request, runs the use case, and answers its JSON text. */
+  respond(deps: UseCaseDeps, json: unknown, params: RequestParams): Promise<string>;
 }
 
-/** The keys an entry has only with explain (docs/contract.md §8). */
-const EXPLAIN_KEYS = ["failures", "suggested_volumes"] as const;
+/** A check response as the use cases return it: one list of entries. */
+type CheckEntries = ReadonlyArray<MessageInitShape<typeof CheckRespSchema>>;
 
 /**
- * The section-1 answer, without the explain keys: toJson writes every field (empty lists
- * too), and without explain the entries have exactly the five keys. The explain keys are
- * the last ones written, so deleting them keeps the objects' fast shape.
+ * The section-1 answer (no explain) written directly from the use case's entries: the five
+ * keys of a CheckResp in field order, implicit values included, exactly as
+ * toJson(create(...), {useProtoFieldName, alwaysEmitImplicit}) without the explain keys.
  */
-function withoutExplainKeys(json: JsonValue): JsonValue {
-  for (const entries of Object.values(json as Record<string, JsonValue>)) {
-    if (!Array.isArray(entries)) continue;
-    for (const entry of entries as Array<Record<string, JsonValue>>) {
-      for (let k = EXPLAIN_KEYS.length - 1; k >= 0; k--) delete entry[EXPLAIN_KEYS[k]!];
-    }
-  }
-  return json;
+function plainAnswer(key: string, entries: CheckEntries | undefined): string {
+  const out = (entries ?? []).map((e) => ({
+    result: e.result ?? false,
+    resource_type: e.resourceType ?? "",
+    error_code: e.errorCode ?? "",
+    error_msg: e.errorMsg ?? "",
+    resource_id: e.resourceId ?? "",
+  }));
+  return JSON.stringify({ [key]: out });
 }
 
 /**
@@ -79,16 +78,20 @@ function action<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   useCase: (deps: UseCaseDeps, request: MessageShape<I>) => Promise<MessageInitShape<O>>,
 ): Action {
+  // The response's one field: the list of CheckResp entries.
+  const list = method.output.fields[0]!;
   return {
     name: method.name,
     async respond(deps, json, params) {
       const request = decodeJson(method.input, json, { ...params }, { maxItems: listLimits(deps, method.input) });
       const response = await useCase(deps, request);
-      const answer = toJson(method.output, create(method.output, response), {
-        useProtoFieldName: true,
-        alwaysEmitImplicit: true,
-      });
-      return params.explain ? answer : withoutExplainKeys(answer);
+      if (!params.explain) {
+        return plainAnswer(list.name, (response as Record<string, unknown>)[list.localName] as CheckEntries);
+      }
+      // With explain every key is written (toJson, implicit values and empty lists included).
+      return JSON.stringify(
+        toJson(method.output, create(method.output, response), { useProtoFieldName: true, alwaysEmitImplicit: true }),
+      );
     },
   };
 }
@@ -139,7 +142,7 @@ async function respond(
   query: { explain?: unknown },
   path: { projectId: string; providerId: string },
   onAction: (name: string) => void,
-): Promise<JsonValue> {
+): Promise<string> {
   const explain = explainOf(query.explain);
   let json: unknown;
   try {
@@ -181,38 +184,33 @@ export function createGateway(options: GatewayOptions): Router {
     },
     rawBody,
     async (req: Request, res: Response, next: NextFunction) => {
-      let ctx: ReturnType<typeof createHandlerContext> | undefined;
       try {
         const projectId = String(req.params.project_id);
         const providerId = String(req.params.provider_id);
-        const token = req.get(AUTH_HEADER);
-        const headers = {
-          [REQUEST_ID_HEADER]: String(res.locals.requestId),
-          ...(token ? { [AUTH_HEADER]: token } : {}),
+        const token = req.get(AUTH_HEADER) || null;
+        const requestId = String(res.locals.requestId);
+        // What the guard reads of the call: the two headers, the cancellation; the
+        // deadline is the guard's own (REST callers send none).
+        const ctx: CallContext = {
+          requestHeader: {
+            get: (name) => (name === AUTH_HEADER ? token : name === REQUEST_ID_HEADER ? requestId : null),
+          },
+          signal: abortSignalOf(res),
+          timeoutMs: () => undefined,
         };
-        // One context per request: the guard's admission, deadline and cancellation. The
-        // method is the one a body may not have picked yet (the guard only reads headers).
-        ctx = createHandlerContext({
-          service: ResourceService,
-          method: ResourceService.method.checkRestorable,
-          protocolName: "rest",
-          requestMethod: "POST",
-          url: req.originalUrl,
-          requestHeader: headers,
-          requestSignal: abortSignalOf(res),
-        });
         // The guard admits, authenticates and authorizes before the body is parsed.
-        const json = await guard.run(ctx, projectId, undefined, () =>
+        const body = await guard.run(ctx, projectId, undefined, () =>
           respond(deps, req.body, req.query, { projectId, providerId }, (name) => {
             res.locals.method = name;
           }),
         );
-        res.status(200).json(json);
+        // What res.json would write (no ETag: disabled), without its generic work.
+        res.statusCode = 200;
+        res.setHeader("Content-Type", "application/json; charset=utf-8");
+        res.setHeader("Content-Length", Buffer.byteLength(body));
+        res.end(body);
       } catch (error) {
         next(error);
-      } finally {
-        // Ends the context and releases its signal listeners (connect's handlers do the same).
-        ctx?.abort(CALL_ENDED);
       }
     },
   );

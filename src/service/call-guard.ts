@@ -1,4 +1,4 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, createContextKey } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../auth/auth-error.js";
@@ -37,6 +37,20 @@ export interface CallGuardOptions {
 }
 
 /**
+ * What the guard reads of a call: two headers (the token, the request id), its cancellation,
+ * the client's deadline and the `VERIFIED_TOKEN` value. A connect-es HandlerContext is one;
+ * the REST gateway passes a lighter object of its own.
+ */
+export interface CallContext {
+  readonly requestHeader: { get(name: string): string | null };
+  /** Aborted when the caller goes away (a host without cancellation passes none). */
+  readonly signal?: AbortSignal | undefined;
+  /** The client's deadline, if it set one. */
+  timeoutMs(): number | undefined;
+  readonly values?: Pick<ContextValues, "get"> | undefined;
+}
+
+/**
  * The one call path every protocol goes through: the grpc-js host and the Connect handlers
  * reach it through the ServiceImpl, the REST gateway calls it directly around the use case.
  */
@@ -46,12 +60,7 @@ export interface CallGuard {
    * (401), the project id's form (400), project scope and role (403), then the body; every
    * failure mapped to a ConnectError with a CSBS ErrorInfo.
    */
-  run<T>(
-    ctx: HandlerContext,
-    projectId: string,
-    role: string | undefined,
-    body: (p: Principal) => Promise<T>,
-  ): Promise<T>;
+  run<T>(ctx: CallContext, projectId: string, role: string | undefined, body: (p: Principal) => Promise<T>): Promise<T>;
   /**
    * Verifies a token alone, before a host reads the body (the same authenticator as `run`);
    * the promise goes to `run` through the `VERIFIED_TOKEN` context value.
@@ -65,8 +74,8 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
   const requestTimeoutMs = options.requestTimeoutMs ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
 
-  async function authenticate(ctx: HandlerContext, projectId: string, role: string | undefined) {
-    const principal = await (ctx.values.get(VERIFIED_TOKEN) ??
+  async function authenticate(ctx: CallContext, projectId: string, role: string | undefined) {
+    const principal = await (ctx.values?.get(VERIFIED_TOKEN) ??
       authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER)));
     const projectCheck = validateProjectId(projectId);
     if (!projectCheck.ok) throw csbsError("invalid_argument", projectCheck.message);
@@ -94,26 +103,26 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
   };
 }
 
-/** Settles with the work, or fails when the call is cancelled or its deadline passes. */
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal, ms: number): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/** Settles with the work, or fails when the call is cancelled (if it can be) or its deadline passes. */
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, ms: number): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   if (!Number.isFinite(ms)) return work;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
       () => finish(csbsError("deadline_exceeded", `the request did not finish within ${ms} ms`)),
       ms,
     );
-    const onAbort = () => finish(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => finish(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
     function finish(error: unknown) {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       reject(error);
     }
     work.then(
       (value) => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
+        signal?.removeEventListener("abort", onAbort);
         resolve(value);
       },
       (error: unknown) => finish(error),
