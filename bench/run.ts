@@ -25,8 +25,10 @@ import { ROOT } from "./lib/paths.js";
 import { canPin, stop } from "./lib/procs.js";
 import {
   type BenchResults,
+  previousRun,
   type RunRecord,
   renderMarkdown,
+  resultsFileName,
   type ScenarioResult,
   summarize,
   updateBenchmarksMd,
@@ -150,9 +152,10 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
 function writeResults(ctx: BenchContext, results: BenchResults): void {
   const summary = summarize(results);
   mkdirSync(ctx.results, { recursive: true });
-  const file = join(ctx.results, `${results.date.slice(0, 10)}.json`);
+  const previous = previousRun(ctx.results);
+  const file = join(ctx.results, resultsFileName(results.date));
   writeFileSync(file, `${JSON.stringify({ ...results, summary }, null, 2)}\n`);
-  const markdown = renderMarkdown(results, summary);
+  const markdown = renderMarkdown(results, summary, previous);
   if (ctx.opts.smoke) {
     writeFileSync(join(ctx.results, "BENCHMARKS.summary.md"), markdown);
   } else {

@@ -1,5 +1,6 @@
 /** Results: the JSON record of a bench run, its summary, and the Markdown table in BENCHMARKS.md. */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.js";
 
 /** One measured run of one scenario. Latencies in ms; rssMb is the server's peak during the run. */
@@ -206,12 +207,12 @@ export function summarize(results: BenchResults): Summary {
       ),
     );
   goal(
-    "service RSS at saturation (peak over all saturated scenarios; median over rounds)",
-    peak("rssMb"),
+    "service anonymous RSS at saturation (peak over all saturated scenarios; median over rounds)",
+    peak("rssAnonMb"),
     "MB",
     "≤ 150",
     (v) => v <= 150,
-    `anonymous part, without file-backed pages such as a memory-mapped database: ${fmtSpread(peak("rssAnonMb"))} MB`,
+    `without file-backed pages such as the memory-mapped database; whole RSS ${fmtSpread(peak("rssMb"))} MB`,
   );
 
   const batch = [1, 10, 100].map((entries) => {
@@ -242,7 +243,36 @@ export function summarize(results: BenchResults): Summary {
 
 const cell = (s: Spread | undefined) => (s ? fmtSpread(s) : "–");
 
-export function renderMarkdown(results: BenchResults, summary: Summary): string {
+/** A run's results file: its UTC start to the second, so no run replaces another (bench/results keeps one file per run). */
+export function resultsFileName(date: string): string {
+  return `${date.slice(0, 19).replaceAll(":", "-")}Z.json`;
+}
+
+/** The previous run: the newest results file in `dir` (names sort by time), summarized by today's code. */
+export interface PreviousRun {
+  file: string;
+  date: string;
+  summary: Summary;
+}
+
+export function previousRun(dir: string): PreviousRun | undefined {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(f))
+    .sort();
+  for (const file of files.reverse()) {
+    try {
+      const results = JSON.parse(readFileSync(join(dir, file), "utf8")) as BenchResults;
+      if (results.mode !== "full") continue;
+      return { file, date: results.date, summary: summarize(results) };
+    } catch {
+      // An unreadable or older-shaped file: look further back.
+    }
+  }
+  return undefined;
+}
+
+export function renderMarkdown(results: BenchResults, summary: Summary, previous?: PreviousRun): string {
   const m = results.machine;
   const c = results.conditions;
   const lines: string[] = [];
@@ -258,11 +288,17 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   lines.push("");
   lines.push("### Goals");
   lines.push("");
-  lines.push("| goal | measured | target | met |");
-  lines.push("|---|---|---|---|");
+  const before = (name: string) => previous?.summary.goals.find((g) => g.name === name);
+  const previousHead = previous
+    ? `previous (${previous.date.slice(0, 16).replace("T", " ")}, ${previous.file})`
+    : "previous";
+  lines.push(`| goal | measured | ${previousHead} | target | met |`);
+  lines.push("|---|---|---|---|---|");
   for (const g of summary.goals) {
+    const b = before(g.name);
+    const was = b && b.value.n > 0 ? `${cell(b.value)} ${b.unit}` : "–";
     lines.push(
-      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${g.target} | ${g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
+      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${was} | ${g.target} | ${g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
     );
   }
   lines.push("");
