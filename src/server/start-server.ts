@@ -2,7 +2,6 @@ import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import { type Logger, pino } from "pino";
 import { InventoryService } from "../../gen/csbs/admin/v1/inventory_service_pb.js";
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
@@ -24,6 +23,7 @@ import { importInventoryFile } from "../store/import-inventory.js";
 import type { Store } from "../store/store.js";
 import type { Config } from "./config.js";
 import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
+import { addHealth } from "./grpc/add-health.js";
 import { addReflection } from "./grpc/add-reflection.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import { createStoreMonitor } from "./store-monitor.js";
@@ -127,8 +127,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       });
     addConnectService(grpcServer, { desc: ResourceService, impl: service }, { onFinished });
     addConnectService(grpcServer, { desc: InventoryService, impl: inventoryService }, { onFinished });
-    const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
-    health.addToServer(grpcServer);
+    const health = addHealth(grpcServer, Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"] as const)));
     // Reflection also describes google.rpc.ErrorInfo, so clients can decode error details.
     addReflection(grpcServer, [ResourceService, InventoryService, Health], [file_google_rpc_error_details]);
 
