@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadgenChoice } from "./loadgen.js";
+import { ROOT } from "./paths.js";
 
 export const USAGE = `npm run bench [-- --smoke] [--runs N] [--duration S] [--warmup S] [--loadgen auto|node] [--fresh-db]
                [--profile] [--pg|--no-pg] [--node-options "..."] [--out DIR]
@@ -54,8 +57,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     profile: values.profile,
     pg: values["no-pg"] ? false : (values.pg ?? !smoke),
     out: values.out,
-    nodeOptions: values["node-options"],
+    nodeOptions: values["node-options"] ?? startCommandNodeFlags(),
   };
   if (!(opts.runs >= 1) || !(opts.seconds > 0) || !(opts.warmup >= 0)) throw new Error("bench: bad --runs/--duration");
   return opts;
+}
+
+/**
+ * The Node flags of the production start command (`npm start`: `node FLAGS dist/src/server/main.js`
+ * in package.json), so that the bench measures the service as it is shipped; `--node-options`
+ * overrides them.
+ */
+export function startCommandNodeFlags(): string | undefined {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  const flags = /\bnode\s+((?:--\S+\s+)+)dist\/src\/server\/main\.js/.exec(pkg.scripts?.start ?? "")?.[1]?.trim();
+  return flags || undefined;
 }
