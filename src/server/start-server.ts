@@ -125,8 +125,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         projectId: r.projectId,
         error: r.error,
       });
-    addConnectService(grpcServer, { desc: ResourceService, impl: service }, { onFinished });
-    addConnectService(grpcServer, { desc: InventoryService, impl: inventoryService }, { onFinished });
+    addConnectService(
+      grpcServer,
+      { desc: ResourceService, impl: service },
+      { onFinished, verifyFirst: guard.verifyFirst },
+    );
+    addConnectService(
+      grpcServer,
+      { desc: InventoryService, impl: inventoryService },
+      { onFinished, verifyFirst: guard.verifyFirst },
+    );
     const health = addHealth(grpcServer, Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"] as const)));
     // Reflection also describes google.rpc.ErrorInfo, so clients can decode error details.
     addReflection(grpcServer, [ResourceService, InventoryService, Health], [file_google_rpc_error_details]);

@@ -66,6 +66,13 @@ export interface CallGuard {
    * the promise goes to `run` through the `VERIFIED_TOKEN` context value.
    */
   verifyToken(token: string | null | undefined): Promise<Principal>;
+  /**
+   * Verifies a call's token from its headers before a host reads its message, as the first
+   * step of the call: admitted (503 when over the limit) and within the call's deadline, as
+   * in `run`. Its failure is not yet mapped: the host hands the promise to `run` through
+   * `VERIFIED_TOKEN`, which maps and answers it.
+   */
+  verifyFirst(ctx: CallContext): Promise<Principal>;
 }
 
 export function createCallGuard(options: CallGuardOptions): CallGuard {
@@ -85,6 +92,22 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
 
   return {
     verifyToken: (token) => authenticator.authenticate(token),
+    async verifyFirst(ctx) {
+      if (inFlight >= maxConcurrent) {
+        throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
+      }
+      inFlight++;
+      try {
+        const verified = authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER));
+        return await withDeadline(
+          verified,
+          ctx.signal,
+          Math.min(ctx.timeoutMs() ?? requestTimeoutMs, requestTimeoutMs),
+        );
+      } finally {
+        inFlight--;
+      }
+    },
     async run(ctx, projectId, role, body) {
       const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
       if (inFlight >= maxConcurrent) {

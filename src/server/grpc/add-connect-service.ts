@@ -1,10 +1,17 @@
 import { create, type DescMessage, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  createHandlerContext,
+  type HandlerContext,
+} from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
-import { CALL_ENDED, REQUEST_ID_HEADER } from "../../service/call-guard.js";
+import type { Principal } from "../../auth/principal.js";
+import { CALL_ENDED, type CallContext, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { requestIdOf } from "../http/request-id.js";
 
@@ -30,6 +37,13 @@ export interface GrpcCallRecord {
 
 export interface GrpcHostOptions {
   onFinished?: (record: GrpcCallRecord) => void;
+  /**
+   * Verifies a call's token from its metadata before its message is read (the call guard's
+   * `verifyFirst`: admitted and within the deadline): a refused call is answered by the
+   * guard at once, its message never decoded; an accepted one hands the outcome to the
+   * guard (`VERIFIED_TOKEN`).
+   */
+  verifyFirst?: (ctx: CallContext) => Promise<Principal>;
 }
 
 /**
@@ -39,7 +53,7 @@ export interface GrpcHostOptions {
  * carrying the ErrorInfo), as connect-node would.
  */
 export function addConnectService(server: grpc.Server, hosted: HostedService, options: GrpcHostOptions = {}): void {
-  const { onFinished } = options;
+  const { onFinished, verifyFirst } = options;
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of hosted.desc.methods) {
@@ -49,7 +63,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
     const path = `/${hosted.desc.typeName}/${method.name}`;
     definition[method.name] = {
       path,
-      requestStream: false,
+      requestStream: true,
       responseStream: false,
       originalName: method.localName,
       requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
@@ -58,11 +72,19 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
       responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
     };
-    handlers[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    // Registered as client-streaming (the same wire format as unary), so the handler runs when
+    // the headers arrive: the token is verified before the message is read or decoded.
+    handlers[method.name] = (
+      call: grpc.ServerReadableStream<Buffer, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
       const start = performance.now();
       const requestId = requestIdOf(call.metadata.get(REQUEST_ID_HEADER)[0]?.toString());
       let projectId: string | undefined;
+      let finished = false;
       const finish = (error: unknown, response?: unknown) => {
+        if (finished) return;
+        finished = true;
         // The request id goes back in the response headers, and in the ErrorInfo of a failure.
         const header = new grpc.Metadata();
         header.set(REQUEST_ID_HEADER, requestId);
@@ -78,50 +100,83 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
           error: error ?? undefined,
         });
       };
-      let request: unknown;
-      try {
-        request = fromBinary(method.input, call.request);
-        projectId = (request as { projectId?: string }).projectId;
-      } catch (error) {
-        finish(
-          csbsError(
-            "invalid_argument",
-            `request: cannot decode ${method.input.typeName} (${(error as Error).message})`,
-          ),
-        );
-        return;
-      }
-      const deadline = call.getDeadline();
-      const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-      const ctx = createHandlerContext({
-        service: hosted.desc,
-        method,
-        protocolName: "grpc",
-        requestMethod: "POST",
-        url: path,
-        requestHeader: headersOf(call.metadata, requestId),
-        ...(Number.isFinite(ms) ? { timeoutMs: Math.max(0, ms - Date.now()) } : {}),
-      });
-      // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
-      // every finished call, so the listener is removed when the call ends.)
-      const onCancelled = () => ctx.abort(CANCELLED);
-      call.once("cancelled", onCancelled);
-      let result: Promise<unknown>;
-      try {
-        result = Promise.resolve(impl(request, ctx));
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      result
-        .then(
-          (res) => finish(null, create(method.output as DescMessage, res as never)),
-          (error: unknown) => finish(error),
-        )
-        // Ends the context: clears its deadline timer (connect's handlers do the same).
-        .finally(() => {
-          call.off("cancelled", onCancelled);
-          ctx.abort(CALL_ENDED);
+      // What grpc-js answers a unary method that gets no message, or a second one.
+      const unimplemented = (what: string) =>
+        new ConnectError(`Received ${what} request message for server streaming method ${path}`, Code.Unimplemented);
+      const message = new Promise<Buffer>((resolve, reject) => {
+        let received: Buffer | undefined;
+        call.on("data", (chunk: Buffer) => {
+          if (received === undefined) received = chunk;
+          else reject(unimplemented("a second"));
         });
+        call.once("end", () => (received === undefined ? reject(unimplemented("no")) : resolve(received)));
+        call.once("error", reject);
+      });
+      // Never left unhandled: a refused call may not wait for its message.
+      message.catch(() => {});
+      const timeoutMs = () => {
+        const deadline = call.getDeadline();
+        const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+        return Number.isFinite(ms) ? Math.max(0, ms - Date.now()) : undefined;
+      };
+      const verified = verifyFirst?.({
+        requestHeader: { get: (name) => call.metadata.get(name)[0]?.toString() ?? null },
+        timeoutMs,
+      });
+      // The guard answers a refused token (401, or 503 first when overloaded) without the message.
+      const refuse = () => run(create(method.input));
+      const decodeAndRun = (bytes: Buffer) => {
+        let request: unknown;
+        try {
+          request = fromBinary(method.input, bytes);
+          projectId = (request as { projectId?: string }).projectId;
+        } catch (error) {
+          finish(
+            csbsError(
+              "invalid_argument",
+              `request: cannot decode ${method.input.typeName} (${(error as Error).message})`,
+            ),
+          );
+          return;
+        }
+        run(request);
+      };
+      const run = (request: unknown) => {
+        const ms = timeoutMs();
+        const ctx = createHandlerContext({
+          service: hosted.desc,
+          method,
+          protocolName: "grpc",
+          requestMethod: "POST",
+          url: path,
+          requestHeader: headersOf(call.metadata, requestId),
+          ...(ms !== undefined ? { timeoutMs: ms } : {}),
+          ...(verified ? { contextValues: createContextValues().set(VERIFIED_TOKEN, verified) } : {}),
+        });
+        // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
+        // every finished call, so the listener is removed when the call ends.)
+        const onCancelled = () => ctx.abort(CANCELLED);
+        call.once("cancelled", onCancelled);
+        let result: Promise<unknown>;
+        try {
+          result = Promise.resolve(impl(request, ctx));
+        } catch (error) {
+          result = Promise.reject(error);
+        }
+        result
+          .then(
+            (res) => finish(null, create(method.output as DescMessage, res as never)),
+            (error: unknown) => finish(error),
+          )
+          // Ends the context: clears its deadline timer (connect's handlers do the same).
+          .finally(() => {
+            call.off("cancelled", onCancelled);
+            ctx.abort(CALL_ENDED);
+          });
+      };
+      const proceed = () => message.then(decodeAndRun, (error: unknown) => finish(error));
+      if (verified === undefined) proceed();
+      else verified.then(proceed, refuse);
     };
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);
