@@ -25,6 +25,12 @@ export interface Config {
   httpHeadersTimeoutMs: number;
   maxConcurrentRequests: number;
   shutdownTimeoutMs: number;
+  grpcMessageTimeoutMs: number;
+  grpcKeepaliveTimeMs: number;
+  grpcKeepaliveTimeoutMs: number;
+  grpcMaxConnectionIdleMs: number;
+  grpcMaxConnectionAgeMs: number;
+  grpcMaxConnectionAgeGraceMs: number;
   metricsToken: string | undefined;
   corsAllowedOrigins: string[];
   logLevel: string;
@@ -164,6 +170,12 @@ export function loadConfig(env: Env = process.env): Config {
     httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS"),
     maxConcurrentRequests: integer("MAX_CONCURRENT_REQUESTS"),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS"),
+    grpcMessageTimeoutMs: integer("GRPC_MESSAGE_TIMEOUT_MS"),
+    grpcKeepaliveTimeMs: integer("GRPC_KEEPALIVE_TIME_MS"),
+    grpcKeepaliveTimeoutMs: integer("GRPC_KEEPALIVE_TIMEOUT_MS"),
+    grpcMaxConnectionIdleMs: integer("GRPC_MAX_CONNECTION_IDLE_MS"),
+    grpcMaxConnectionAgeMs: integer("GRPC_MAX_CONNECTION_AGE_MS"),
+    grpcMaxConnectionAgeGraceMs: integer("GRPC_MAX_CONNECTION_AGE_GRACE_MS"),
     metricsToken: optional("METRICS_TOKEN"),
     corsAllowedOrigins,
     logLevel,

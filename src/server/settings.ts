@@ -93,6 +93,42 @@ export const SETTINGS = {
     600_000,
     "time allowed for a request's headers (slow-loris protection; 408 and close)",
   ),
+  GRPC_MESSAGE_TIMEOUT_MS: integer(
+    10_000,
+    100,
+    600_000,
+    "gRPC port: time allowed for a call's request message after its headers (DEADLINE_EXCEEDED and the stream closes)",
+  ),
+  GRPC_KEEPALIVE_TIME_MS: integer(
+    60_000,
+    1000,
+    86_400_000,
+    "gRPC port: an HTTP/2 ping after this long without traffic",
+  ),
+  GRPC_KEEPALIVE_TIMEOUT_MS: integer(
+    20_000,
+    1000,
+    600_000,
+    "gRPC port: a connection whose ping is not answered within this is closed",
+  ),
+  GRPC_MAX_CONNECTION_IDLE_MS: integer(
+    300_000,
+    1000,
+    86_400_000,
+    "gRPC port: a connection without calls for this long is closed (GOAWAY)",
+  ),
+  GRPC_MAX_CONNECTION_AGE_MS: integer(
+    1_800_000,
+    1000,
+    604_800_000,
+    "gRPC port: a connection is asked to close (GOAWAY) after this long, so clients rebalance",
+  ),
+  GRPC_MAX_CONNECTION_AGE_GRACE_MS: integer(
+    30_000,
+    0,
+    600_000,
+    "gRPC port: time the calls of a connection past its age get before it is closed",
+  ),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000, "graceful-shutdown budget before connections are closed by force"),
   METRICS_TOKEN: text(undefined, "when set, `/metrics` needs `Authorization: Bearer <token>`"),
   CORS_ALLOWED_ORIGINS: text(

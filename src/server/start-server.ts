@@ -25,6 +25,8 @@ import type { Config } from "./config.js";
 import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
 import { addHealth } from "./grpc/add-health.js";
 import { addReflection } from "./grpc/add-reflection.js";
+import { messageTimeout } from "./grpc/message-timeout.js";
+import { answerClientError } from "./http/answer-client-error.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import { createStoreMonitor } from "./store-monitor.js";
 import { createTelemetry, grpcStatusName, type Telemetry } from "./telemetry.js";
@@ -113,6 +115,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const grpcServer = new grpc.Server({
       "grpc.max_receive_message_length": config.maxBodyBytes,
       "grpc.max_send_message_length": 4 * config.maxBodyBytes,
+      "grpc.keepalive_time_ms": config.grpcKeepaliveTimeMs,
+      "grpc.keepalive_timeout_ms": config.grpcKeepaliveTimeoutMs,
+      "grpc.max_connection_idle_ms": config.grpcMaxConnectionIdleMs,
+      "grpc.max_connection_age_ms": config.grpcMaxConnectionAgeMs,
+      "grpc.max_connection_age_grace_ms": config.grpcMaxConnectionAgeGraceMs,
+      interceptors: [messageTimeout(config.grpcMessageTimeoutMs)],
     });
     const onFinished = (r: GrpcCallRecord) =>
       telemetry.observeRequest({
@@ -184,6 +192,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       app,
     );
+    httpServer.on("clientError", answerClientError(logger));
     httpServer.listen(config.httpPort, config.host);
     await once(httpServer, "listening");
     const httpPort = (httpServer.address() as AddressInfo).port;
