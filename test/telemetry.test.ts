@@ -1,6 +1,13 @@
+import { readFileSync } from "node:fs";
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CheckRestorableRequestSchema, CheckRestorableResponseSchema } from "../gen/csbs/v1/resource_service_pb.js";
+import {
+  CheckRestorableRequestSchema,
+  CheckRestorableResponseSchema,
+  ResourceService,
+} from "../gen/csbs/v1/resource_service_pb.js";
 import { demoCases } from "./support/demo-cases.js";
 import { restoreMessage } from "./support/demo-requests.js";
 import { callUnary, createGrpcClient } from "./support/grpc-client.js";
@@ -27,6 +34,7 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
   const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
     if (!line.startsWith(`${name}{`)) continue;
     const labelText = line.slice(name.length + 1, line.indexOf("}"));
     const parts = labelText.split(",");
@@ -43,10 +51,18 @@ function restCheck(entries: unknown[], requestId: string) {
   });
 }
 
+const RESOURCE = "csbs.v1.ResourceService";
+
 describe("metrics", () => {
-  it("REST requests, statuses and verdicts move by the number sent", async () => {
-    const ok = { protocol: "rest", method: "CheckRestorable", status: "200", error_code: "" };
-    const bad = { protocol: "rest", method: "resources/action", status: "401", error_code: "APIGW.0301" };
+  it("REST calls, codes and verdicts move by the number sent; probes and scrapes are not calls", async () => {
+    const ok = { protocol: "rest", service: RESOURCE, method: "CheckRestorable", code: "ok", error_code: "" };
+    const bad = {
+      protocol: "rest",
+      service: RESOURCE,
+      method: "unknown",
+      code: "unauthenticated",
+      error_code: "APIGW.0301",
+    };
     const before = {
       ok: await metric("csbs_requests_total", ok),
       bad: await metric("csbs_requests_total", bad),
@@ -66,6 +82,8 @@ describe("metrics", () => {
       });
       expect(res.status).toBe(401);
     }
+    for (const probe of ["/healthz", "/readyz", "/openapi.json"])
+      expect((await fetch(`${ts.httpUrl}${probe}`)).status).toBe(200);
     expect(await metric("csbs_requests_total", ok)).toBe(before.ok + 7);
     expect(await metric("csbs_requests_total", bad)).toBe(before.bad + 3);
     expect(await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "" })).toBe(
@@ -80,14 +98,30 @@ describe("metrics", () => {
     expect(await metric("csbs_store_query_duration_seconds_count", { table: "servers" })).toBeGreaterThanOrEqual(7);
     const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    // Only RPC calls are counted: no probe, scrape or route label exists.
+    const methods = new Set([...text.matchAll(/^csbs_requests_total\{[^}]*method="([^"]*)"/gm)].map((m) => m[1]));
+    expect(
+      [...methods].every((m) => /^(Check(Restorable|Protectable)|UpsertInventory|DeleteInventory|unknown)$/.test(m!)),
+    ).toBe(true);
+    const codes = new Set([...text.matchAll(/^csbs_requests_total\{(?:[^}]*,)?code="([^"]*)"/gm)].map((m) => m[1]));
+    expect([...codes].every((c) => /^[a-z_]+$/.test(c!))).toBe(true);
   });
 
-  it("gRPC calls are counted with their status", async () => {
+  it("gRPC, Connect and gRPC-Web calls are counted with their code, one vocabulary", async () => {
     const client = createGrpcClient(ts.grpcAddress);
-    const labels = { protocol: "grpc", method: "CheckRestorable", status: "OK", error_code: "" };
-    const denied = { protocol: "grpc", method: "CheckRestorable", status: "UNAUTHENTICATED", error_code: "APIGW.0301" };
-    const before = [await metric("csbs_requests_total", labels), await metric("csbs_requests_total", denied)];
     const request = restoreMessage([passing.request]);
+    const labels = (protocol: string, code: string, errorCode = "") => ({
+      protocol,
+      service: RESOURCE,
+      method: "CheckRestorable",
+      code,
+      error_code: errorCode,
+    });
+    const series = ["grpc", "connect", "grpc-web"].flatMap((p) => [
+      labels(p, "ok"),
+      labels(p, "unauthenticated", "APIGW.0301"),
+    ]);
+    const before = await Promise.all(series.map((l) => metric("csbs_requests_total", l)));
     const path = "/csbs.v1.ResourceService/CheckRestorable";
     for (let i = 0; i < 5; i++) {
       await callUnary(client, path, CheckRestorableRequestSchema, CheckRestorableResponseSchema, request, { token });
@@ -101,8 +135,26 @@ describe("metrics", () => {
     ).catch((e: grpc.ServiceError) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
     client.close();
-    expect(await metric("csbs_requests_total", labels)).toBe(before[0]! + 5);
-    expect(await metric("csbs_requests_total", denied)).toBe(before[1]! + 1);
+    const transports = [
+      createConnectTransport({ baseUrl: ts.httpUrl, httpVersion: "1.1" }),
+      createGrpcWebTransport({ baseUrl: ts.httpUrl, httpVersion: "1.1" }),
+    ];
+    for (const [n, transport] of transports.entries()) {
+      const web = createClient(ResourceService, transport);
+      for (let i = 0; i < 3 + n; i++) await web.checkRestorable(request, { headers: { "x-auth-token": token } });
+      await expect(web.checkRestorable(request)).rejects.toMatchObject({ code: Code.Unauthenticated });
+    }
+    const after = await Promise.all(series.map((l) => metric("csbs_requests_total", l)));
+    expect(after.map((v, i) => v - before[i]!)).toEqual([5, 1, 3, 1, 4, 1]);
+  });
+
+  it("in-flight and store-up gauges, build info", async () => {
+    expect(await metric("csbs_requests_in_flight", {})).toBe(0);
+    expect(await metric("csbs_store_up", {})).toBe(1);
+    const version = (
+      JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+    ).version;
+    expect(await metric("csbs_build_info", { version, node_version: process.version })).toBe(1);
   });
 });
 

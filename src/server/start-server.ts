@@ -122,26 +122,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       "grpc.max_connection_age_grace_ms": config.grpcMaxConnectionAgeGraceMs,
       interceptors: [messageTimeout(config.grpcMessageTimeoutMs)],
     });
-    const onFinished = (r: GrpcCallRecord) =>
-      telemetry.observeRequest({
-        protocol: "grpc",
-        method: r.method,
-        status: grpcStatusName(r.code),
-        errorCode: r.code === 0 ? "" : viewError(r.error).errorCode,
-        seconds: r.seconds,
-        requestId: r.requestId,
-        projectId: r.projectId,
-        error: r.error,
-      });
+    const onFinishedFor =
+      (service: string) =>
+      (r: GrpcCallRecord): void =>
+        telemetry.observeRequest({
+          protocol: "grpc",
+          service,
+          method: r.method,
+          code: r.code,
+          status: grpcStatusName(r.code),
+          errorCode: r.code === 0 ? "" : viewError(r.error).errorCode,
+          seconds: r.seconds,
+          requestId: r.requestId,
+          projectId: r.projectId,
+          error: r.error,
+        });
     addConnectService(
       grpcServer,
       { desc: ResourceService, impl: service },
-      { onFinished, verifyFirst: guard.verifyFirst },
+      { onFinished: onFinishedFor(ResourceService.typeName), verifyFirst: guard.verifyFirst },
     );
     addConnectService(
       grpcServer,
       { desc: InventoryService, impl: inventoryService },
-      { onFinished, verifyFirst: guard.verifyFirst },
+      { onFinished: onFinishedFor(InventoryService.typeName), verifyFirst: guard.verifyFirst },
     );
     const health = addHealth(grpcServer, Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"] as const)));
     // Reflection also describes google.rpc.ErrorInfo, so clients can decode error details.
@@ -157,6 +161,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
     });
     await monitor.probe();
+    telemetry.watch({ inFlight: () => guard.inFlight(), storeUp: () => monitor.healthy });
 
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>

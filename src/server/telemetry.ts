@@ -1,18 +1,24 @@
-import type { Interceptor } from "@connectrpc/connect";
+import { readFileSync } from "node:fs";
+import type { Code, Interceptor } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { viewError } from "../service/csbs-error.js";
 
 export type Protocol = "rest" | "grpc" | "connect" | "grpc-web";
 
-/** One finished request, as each port's edge reports it. */
+/** One finished RPC call (probes and scrapes are not calls), as each port's edge reports it. */
 export interface RequestRecord {
   protocol: Protocol;
-  /** The RPC method (CheckRestorable, …) or, for other HTTP routes, the route. */
+  /** The RPC's service, e.g. csbs.v1.ResourceService. */
+  service: string;
+  /** The RPC (CheckRestorable, …), also for REST; "unknown" when a REST call failed before its body named it. */
   method: string;
-  /** HTTP status (REST) or gRPC status code name (gRPC, Connect, gRPC-Web). */
+  /** The outcome as a gRPC/Connect code number (0: ok). */
+  code: number;
+  /** For the log line: the HTTP status (REST) or the gRPC status name. */
   status: string;
   /** The CSBS/APIGW code of a whole-request failure, or "". */
   errorCode: string;
@@ -23,31 +29,70 @@ export interface RequestRecord {
   error?: unknown;
 }
 
+/** What the gauges read when scraped. */
+export interface TelemetrySources {
+  /** Calls admitted and not finished (all protocols). */
+  inFlight: () => number;
+  /** The store answered its last probe. */
+  storeUp: () => boolean;
+}
+
 export interface Telemetry {
   readonly registry: Registry;
   observeRequest(record: RequestRecord): void;
   observeVerdict(method: string, errorCode: string): void;
   observeQuery(table: string, seconds: number): void;
+  /** Gives the in-flight and store-up gauges their sources (read at scrape time only). */
+  watch(sources: TelemetrySources): void;
   /** A connect-es interceptor that reports Connect and gRPC-Web calls. */
   readonly connectInterceptor: Interceptor;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** Prometheus metrics (prom-client) and one pino log line per request. */
+/** The `code` label: the Connect/gRPC code name in snake case (`ok`, `invalid_argument`, …). */
+export function codeLabel(code: number): string {
+  return code === 0 ? "ok" : codeToString(code as Code);
+}
+
+/** The metrics of one (protocol, service, method), made once: no label hashing per call. */
+interface MethodSeries {
+  ok: Counter.Internal;
+  duration: Histogram.Internal<string>;
+  /** Failure counters by `code error_code` (failures are not the hot path). */
+  failures: Map<string, Counter.Internal>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Prometheus metrics (prom-client) in the conventions of grpc-ecosystem's middleware, and
+ * one pino log line per call: `csbs_requests_total{protocol,service,method,code,error_code}`
+ * and `csbs_request_duration_seconds{protocol,service,method}` count RPC calls only (not
+ * probes or scrapes); `csbs_requests_in_flight`, `csbs_store_up` and `csbs_build_info`.
+ */
 export function createTelemetry(logger: Logger): Telemetry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: "csbs_requests_total",
-    help: "Requests by protocol, method or route, status and CSBS error code.",
-    labelNames: ["protocol", "method", "status", "error_code"] as const,
+    help: "RPC calls by protocol (rest, grpc, connect, grpc-web), service, method, code (ok, invalid_argument, …) and CSBS error code.",
+    labelNames: ["protocol", "service", "method", "code", "error_code"] as const,
     registers: [registry],
   });
   const duration = new Histogram({
     name: "csbs_request_duration_seconds",
-    help: "Request latency by protocol and method or route.",
-    labelNames: ["protocol", "method"] as const,
+    help: "RPC call latency by protocol, service and method.",
+    labelNames: ["protocol", "service", "method"] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -64,16 +109,77 @@ export function createTelemetry(logger: Logger): Telemetry {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  let sources: TelemetrySources | undefined;
+  new Gauge({
+    name: "csbs_requests_in_flight",
+    help: "Calls admitted by the call guard and not finished (all protocols).",
+    registers: [registry],
+    collect() {
+      this.set(sources?.inFlight() ?? 0);
+    },
+  });
+  new Gauge({
+    name: "csbs_store_up",
+    help: "1 when the store answered its last probe, else 0.",
+    registers: [registry],
+    collect() {
+      this.set(sources === undefined || sources.storeUp() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "csbs_build_info",
+    help: "The service's version and Node.js version (always 1).",
+    labelNames: ["version", "node_version"] as const,
+    registers: [registry],
+  }).set({ version: packageVersion(), node_version: process.version }, 1);
+
+  // protocol → service → method → series, filled on first use.
+  const series = new Map<Protocol, Map<string, Map<string, MethodSeries>>>();
+  function seriesOf(protocol: Protocol, service: string, method: string): MethodSeries {
+    let byService = series.get(protocol);
+    if (byService === undefined) {
+      byService = new Map();
+      series.set(protocol, byService);
+    }
+    let byMethod = byService.get(service);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byService.set(service, byMethod);
+    }
+    let found = byMethod.get(method);
+    if (found === undefined) {
+      found = {
+        ok: requests.labels({ protocol, service, method, code: "ok", error_code: "" }),
+        duration: duration.labels({ protocol, service, method }),
+        failures: new Map(),
+      };
+      byMethod.set(method, found);
+    }
+    return found;
+  }
 
   const observeRequest = (r: RequestRecord) => {
-    requests.inc({ protocol: r.protocol, method: r.method, status: r.status, error_code: r.errorCode });
-    duration.observe({ protocol: r.protocol, method: r.method }, r.seconds);
+    const m = seriesOf(r.protocol, r.service, r.method);
+    if (r.code === 0) {
+      m.ok.inc();
+    } else {
+      const key = `${r.code} ${r.errorCode}`;
+      let failure = m.failures.get(key);
+      if (failure === undefined) {
+        const labels = { protocol: r.protocol, service: r.service, method: r.method };
+        failure = requests.labels({ ...labels, code: codeLabel(r.code), error_code: r.errorCode });
+        m.failures.set(key, failure);
+      }
+      failure.inc();
+    }
+    m.duration.observe(r.seconds);
     const line = {
       request_id: r.requestId,
       protocol: r.protocol,
       method: r.method,
       project_id: r.projectId,
       status: r.status,
+      code: r.code === 0 ? undefined : codeLabel(r.code),
       error_code: r.errorCode || undefined,
       duration_ms: Math.round(r.seconds * 1e6) / 1e3,
     };
@@ -90,19 +196,21 @@ export function createTelemetry(logger: Logger): Telemetry {
       : "connect";
     const record = {
       protocol,
+      service: req.service.typeName,
       method: req.method.name,
       requestId: req.header.get("x-request-id") ?? undefined,
       projectId: (req.message as { projectId?: string }).projectId,
     };
     try {
       const res = await next(req);
-      observeRequest({ ...record, status: "OK", errorCode: "", seconds: (performance.now() - start) / 1000 });
+      observeRequest({ ...record, code: 0, status: "OK", errorCode: "", seconds: (performance.now() - start) / 1000 });
       return res;
     } catch (error) {
       const view = viewError(error);
       const code = ConnectError.from(error).code;
       observeRequest({
         ...record,
+        code,
         status: grpcStatusName(code),
         errorCode: view.errorCode,
         seconds: (performance.now() - start) / 1000,
@@ -117,6 +225,9 @@ export function createTelemetry(logger: Logger): Telemetry {
     observeRequest,
     observeVerdict: (method, errorCode) => verdicts.inc({ method, error_code: errorCode }),
     observeQuery: (table, seconds) => queries.observe({ table }, seconds),
+    watch: (next) => {
+      sources = next;
+    },
     connectInterceptor,
   };
 }

@@ -73,6 +73,8 @@ export interface CallGuard {
    * `VERIFIED_TOKEN`, which maps and answers it.
    */
   verifyFirst(ctx: CallContext): Promise<Principal>;
+  /** Calls admitted and not finished (the in-flight gauge reads it at scrape time). */
+  inFlight(): number;
 }
 
 export function createCallGuard(options: CallGuardOptions): CallGuard {
@@ -108,6 +110,7 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
         inFlight--;
       }
     },
+    inFlight: () => inFlight,
     async run(ctx, projectId, role, body) {
       const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
       if (inFlight >= maxConcurrent) {

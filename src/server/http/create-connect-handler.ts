@@ -34,7 +34,8 @@ import { sendError } from "./create-error-handler.js";
 /** A failure connect-es answered before the interceptors ran (the call never reached the service). */
 export interface EdgeFailure {
   protocol: "connect" | "grpc-web";
-  /** The RPC's name. */
+  /** The RPC's service and name. */
+  service: string;
   method: string;
   /** The failure as sent (with its CSBS ErrorInfo). */
   error: ConnectError;
@@ -230,6 +231,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): RequestHan
   function report(handler: UniversalHandler, req: Request, error: ConnectError, start: number) {
     options.onEdgeFailure({
       protocol: isGrpcWeb(req) ? "grpc-web" : "connect",
+      service: handler.service.typeName,
       method: handler.method.name,
       error,
       seconds: (performance.now() - start) / 1000,

@@ -7,6 +7,7 @@ export function sendError(res: Response, error: unknown): void {
   const view = viewError(error);
   const requestId = String(res.locals.requestId ?? "");
   res.locals.errorCode = view.errorCode;
+  res.locals.code = view.code;
   res.status(view.http).json({ error_code: view.errorCode, error_msg: view.errorMsg, request_id: requestId });
 }
 

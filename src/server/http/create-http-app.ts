@@ -1,6 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
+import { ResourceService } from "../../../gen/csbs/v1/resource_service_pb.js";
 import { createGateway } from "../../gateway/create-gateway.js";
 import type { CallGuard } from "../../service/call-guard.js";
 import { csbsError, viewError } from "../../service/csbs-error.js";
@@ -31,18 +32,41 @@ export interface HttpAppOptions {
   corsAllowedOrigins?: readonly string[];
 }
 
+/** REST routes that are not calls: not counted, not logged. */
 const PROBES = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
+const REST_SERVICE = ResourceService.typeName;
+const REST_METHODS = new Set(ResourceService.methods.map((m) => m.name));
 
-/** Logs and counts every REST and probe request when its response is finished. */
-function restTelemetry(telemetry: Telemetry) {
+/**
+ * Logs and counts every REST call when its response is finished: the RPC the body named
+ * (`unknown` when the call failed before), its code and CSBS error code. Probes and
+ * scrapes are not calls; another route (a 404) is logged, not counted.
+ */
+function restTelemetry(telemetry: Telemetry, logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     // Connect and gRPC-Web calls are reported by the connect interceptor instead.
-    if (req.path.startsWith("/csbs.")) return next();
+    if (req.path.startsWith("/csbs.") || PROBES.has(req.path)) return next();
     const start = performance.now();
     res.once("finish", () => {
+      const method = res.locals.method;
+      if (method === undefined) {
+        logger.info(
+          {
+            request_id: res.locals.requestId,
+            protocol: "rest",
+            status: String(res.statusCode),
+            error_code: res.locals.errorCode,
+            path: req.path.slice(0, 128),
+          },
+          "no such route",
+        );
+        return;
+      }
       telemetry.observeRequest({
         protocol: "rest",
-        method: String(res.locals.method ?? (PROBES.has(req.path) ? req.path : "unmatched")),
+        service: REST_SERVICE,
+        method: REST_METHODS.has(String(method)) ? String(method) : "unknown",
+        code: res.statusCode < 400 ? 0 : Number(res.locals.code ?? 2),
         status: String(res.statusCode),
         errorCode: String(res.locals.errorCode ?? ""),
         seconds: (performance.now() - start) / 1000,
@@ -64,7 +88,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable("x-powered-by");
   app.disable("etag");
   app.use(requestIdMiddleware);
-  app.use(restTelemetry(telemetry));
+  app.use(restTelemetry(telemetry, options.logger));
   if (options.corsAllowedOrigins?.length) app.use(createCors(options.corsAllowedOrigins));
 
   app.get("/healthz", (_req, res) => {
@@ -97,7 +121,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
       onEdgeFailure: (f) =>
         telemetry.observeRequest({
           protocol: f.protocol,
+          service: f.service,
           method: f.method,
+          code: f.error.code,
           status: grpcStatusName(f.error.code),
           errorCode: viewError(f.error).errorCode,
           seconds: f.seconds,
