@@ -131,7 +131,11 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
 
 /** Settles with the work, or fails when the call is cancelled (if it can be) or its deadline passes. */
 function withDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, ms: number): Promise<T> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (signal?.aborted) {
+    // The work's own failure (e.g. a pre-verified token's refusal) is superseded, not unhandled.
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   if (!Number.isFinite(ms)) return work;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
