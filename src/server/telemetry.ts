@@ -57,10 +57,17 @@ export function codeLabel(code: number): string {
 
 /** The metrics of one (protocol, service, method), made once: no label hashing per call. */
 interface MethodSeries {
-  ok: Counter.Internal;
-  duration: Histogram.Internal<string>;
-  /** Failure counters by `code error_code` (failures are not the hot path). */
-  failures: Map<string, Counter.Internal>;
+  ok: Tally;
+  /** The histogram's labels, made once. */
+  durationLabels: Record<"protocol" | "service" | "method", string>;
+  /** Failure tallies by `code error_code`. */
+  failures: Map<string, Tally>;
+}
+
+/** One series of the request counter: a plain number, folded into the counter when scraped. */
+interface Tally {
+  labels: Record<"protocol" | "service" | "method" | "code" | "error_code", string>;
+  count: number;
 }
 
 function packageVersion(): string {
@@ -83,11 +90,18 @@ function packageVersion(): string {
 export function createTelemetry(logger: Logger): Telemetry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
+  const tallies: Tally[] = [];
+  new Counter({
     name: "csbs_requests_total",
     help: "RPC calls by protocol (rest, grpc, connect, grpc-web), service, method, code (ok, invalid_argument, …) and CSBS error code.",
     labelNames: ["protocol", "service", "method", "code", "error_code"] as const,
     registers: [registry],
+    // Counted in plain numbers per series on the hot path (prom-client hashes the label set on
+    // every inc, children included); folded in here, at scrape time only.
+    collect() {
+      this.reset();
+      for (const t of tallies) if (t.count > 0) this.inc(t.labels, t.count);
+    },
   });
   const duration = new Histogram({
     name: "csbs_request_duration_seconds",
@@ -133,8 +147,13 @@ export function createTelemetry(logger: Logger): Telemetry {
     registers: [registry],
   }).set({ version: packageVersion(), node_version: process.version }, 1);
 
-  // protocol → service → method → series, filled on first use.
+  // protocol → service → method → series, filled on first use; every tally, for the scrape.
   const series = new Map<Protocol, Map<string, Map<string, MethodSeries>>>();
+  function tally(labels: Tally["labels"]): Tally {
+    const t = { labels, count: 0 };
+    tallies.push(t);
+    return t;
+  }
   function seriesOf(protocol: Protocol, service: string, method: string): MethodSeries {
     let byService = series.get(protocol);
     if (byService === undefined) {
@@ -149,8 +168,8 @@ export function createTelemetry(logger: Logger): Telemetry {
     let found = byMethod.get(method);
     if (found === undefined) {
       found = {
-        ok: requests.labels({ protocol, service, method, code: "ok", error_code: "" }),
-        duration: duration.labels({ protocol, service, method }),
+        ok: tally({ protocol, service, method, code: "ok", error_code: "" }),
+        durationLabels: { protocol, service, method },
         failures: new Map(),
       };
       byMethod.set(method, found);
@@ -161,18 +180,17 @@ export function createTelemetry(logger: Logger): Telemetry {
   const observeRequest = (r: RequestRecord) => {
     const m = seriesOf(r.protocol, r.service, r.method);
     if (r.code === 0) {
-      m.ok.inc();
+      m.ok.count++;
     } else {
       const key = `${r.code} ${r.errorCode}`;
       let failure = m.failures.get(key);
       if (failure === undefined) {
-        const labels = { protocol: r.protocol, service: r.service, method: r.method };
-        failure = requests.labels({ ...labels, code: codeLabel(r.code), error_code: r.errorCode });
+        failure = tally({ ...m.durationLabels, code: codeLabel(r.code), error_code: r.errorCode });
         m.failures.set(key, failure);
       }
-      failure.inc();
+      failure.count++;
     }
-    m.duration.observe(r.seconds);
+    duration.observe(m.durationLabels, r.seconds);
     const line = {
       request_id: r.requestId,
       protocol: r.protocol,
