@@ -1,7 +1,8 @@
 /**
- * The embedded default: with no auth setting the service runs on a generated development
- * secret (file mode 0600), exposes a development token for the demo project, and still
- * rejects calls without a token; `npm run token` mints tokens that server accepts.
+ * Development mode, only when asked (AUTH_DEV=1, as `npm start` sets): the service runs on a
+ * generated development secret (file mode 0600), exposes a development token for the demo
+ * project, and still rejects calls without a token; `npm run token` mints tokens that server
+ * accepts. Without AUTH_DEV=1 and without a key source there is no auth mode at all.
  * Probes, gRPC health and reflection need no token.
  */
 import { execFile } from "node:child_process";
@@ -44,6 +45,7 @@ beforeAll(async () => {
   // that other services use to turn auth off do not exist here and change nothing.
   ts = await startTestServer({
     AUTH_JWT_SECRET: "",
+    AUTH_DEV: "1",
     AUTH_DEV_SECRET_FILE: secretFile,
     AUTH_DISABLED: "true",
     AUTH_MODE: "none",
@@ -87,17 +89,19 @@ async function npmRunToken(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-describe("development mode (no auth configured)", () => {
+describe("development mode (AUTH_DEV=1, no key source)", () => {
   it("runs in dev mode and writes the generated secret with mode 0600", () => {
     expect(ts.config.auth).toMatchObject({ mode: "dev", secretFile });
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(secretFile, "utf8").trim().length).toBeGreaterThanOrEqual(32);
   });
 
-  it("exposes a development token that works for the demo project on REST and gRPC", async () => {
+  it("exposes a development token (12 h, under the 24 h maximum) that works for the demo project on REST and gRPC", async () => {
     const token = ts.server.devToken;
     expect(token).toBeTypeOf("string");
-    expect(jose.decodeJwt(token!)).toMatchObject({ project_id: PROJECT });
+    const claims = jose.decodeJwt(token!);
+    expect(claims).toMatchObject({ project_id: PROJECT });
+    expect(claims.exp! - claims.iat!).toBe(12 * 3600);
     expect(await restStatus(token)).toEqual([200, undefined]);
     const res = await grpcCall(token);
     expect(res.restorable[0]!.result).toBe(true);
@@ -135,6 +139,12 @@ describe("development mode (no auth configured)", () => {
     // Scoped to the project in the token, not to the path.
     expect(await restStatus(token, demoCases.other_project_id)).toEqual([403, "APIGW.0302"]);
   });
+
+  it("`npm run token` refuses a --ttl the service would refuse (over AUTH_MAX_TOKEN_TTL_SECONDS)", async () => {
+    const error = (await npmRunToken("--ttl", "48h").catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(1);
+    expect(error.stderr).toMatch(/AUTH_MAX_TOKEN_TTL_SECONDS: --ttl 48h is longer than 86400 s/);
+  });
 });
 
 describe("the development secret file", () => {
@@ -147,12 +157,35 @@ describe("the development secret file", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(loadOrCreateDevSecret(file)).toBe(secret);
   });
+
+  it("an existing secret readable by group/others is kept, set to 0600, and a warning names the file", () => {
+    const file = join(dir, "open-secret");
+    writeFileSync(file, `${"s".repeat(40)}\n`);
+    chmodSync(file, 0o644);
+    const warnings: string[] = [];
+    expect(loadOrCreateDevSecret(file, (m) => warnings.push(m))).toBe("s".repeat(40));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/AUTH_DEV_SECRET_FILE .*open-secret.*0644.*0600/);
+    loadOrCreateDevSecret(file, (m) => warnings.push(m));
+    expect(warnings).toHaveLength(1); // 0600 already: nothing to say
+  });
 });
 
 describe("auth configuration", () => {
   it.each([
-    { name: "nothing set → dev", env: {}, mode: "dev" },
-    { name: "empty values count as unset → dev", env: { AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "" }, mode: "dev" },
+    { name: "nothing set → none (a serving entry point refuses to start)", env: {}, mode: "none" },
+    { name: "AUTH_DEV=1 → dev", env: { AUTH_DEV: "1" }, mode: "dev" },
+    {
+      name: "empty values count as unset → dev with AUTH_DEV=1",
+      env: { AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", AUTH_DEV: "1" },
+      mode: "dev",
+    },
+    {
+      name: "a key source wins over AUTH_DEV=1",
+      env: { AUTH_JWT_SECRET: "x".repeat(32), AUTH_DEV: "1" },
+      mode: "hs256",
+    },
     { name: "AUTH_JWT_SECRET → hs256", env: { AUTH_JWT_SECRET: "x".repeat(32) }, mode: "hs256" },
     { name: "AUTH_JWKS_FILE → jwks-file", env: { AUTH_JWKS_FILE: "/etc/jwks.json" }, mode: "jwks-file" },
     { name: "AUTH_JWKS_URL → jwks-url", env: { AUTH_JWKS_URL: "https://iam.example/jwks" }, mode: "jwks-url" },
@@ -188,9 +221,25 @@ describe("auth configuration", () => {
     expect((error as ConfigError).variable).toBe(c.variable);
   });
 
-  it("defaults: 30 s clock tolerance, 30 s JWKS refetch cooldown", () => {
+  it("requireAuth (the serving entry point, npm run token): no key source is one problem naming the three variables", () => {
+    let error: unknown;
+    try {
+      loadConfig({ HTTP_PORT: "eighty" }, { requireAuth: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(["HTTP_PORT", "AUTH_JWT_SECRET"]);
+    expect((error as ConfigError).problems[1]!.reason).toMatch(
+      /AUTH_JWT_SECRET.*AUTH_JWKS_FILE.*AUTH_JWKS_URL.*AUTH_DEV=1/,
+    );
+    expect(loadConfig({ AUTH_DEV: "1" }, { requireAuth: true }).auth.mode).toBe("dev");
+  });
+
+  it("defaults: 30 s clock tolerance, 30 s JWKS refetch cooldown, 24 h longest token lifetime", () => {
     const config = loadConfig({});
     expect([config.auth.clockToleranceSeconds, config.auth.jwksCooldownSeconds]).toEqual([30, 30]);
+    expect(config.auth.maxTokenTtlSeconds).toBe(86_400);
   });
 });
 

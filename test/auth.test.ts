@@ -169,6 +169,22 @@ const CASES: TokenCase[] = [
     token: (m) => m.sign({ ...baseClaims(), roles: ["csbs_admin"] }),
   },
   { name: "expired", expect: "unauthenticated", token: (m) => m.sign({ ...baseClaims(), exp: now() - 120 }) },
+  // AUTH_MAX_TOKEN_TTL_SECONDS (default 24 h): exp - iat, or exp - now without iat.
+  {
+    name: "valid: lifetime exactly 24 h (exp - iat)",
+    expect: "ok",
+    token: (m) => m.sign({ ...baseClaims(), iat: now(), exp: now() + 86_400 }),
+  },
+  {
+    name: "lifetime over 24 h (exp - iat), though exp is near",
+    expect: "unauthenticated",
+    token: (m) => m.sign({ ...baseClaims(), iat: now() - 86_400, exp: now() + 60 }),
+  },
+  {
+    name: "no iat, exp more than 24 h ahead",
+    expect: "unauthenticated",
+    token: (m) => m.sign({ ...withoutClaims(baseClaims(), "iat"), exp: now() + 86_400 + 120 }),
+  },
   {
     name: "not yet valid (nbf 5 min ahead)",
     expect: "unauthenticated",

@@ -14,12 +14,13 @@ describe("configuration", () => {
       httpPort: 8080,
       grpcPort: 50051,
       host: "127.0.0.1",
-      database: { kind: "sqlite", path: "data/restorability.db" },
+      // Relative to the project directory, whatever the working directory.
+      database: { kind: "sqlite", path: new URL("../data/restorability.db", import.meta.url).pathname },
       maxCheckItems: 100,
       maxVolumes: 64,
       maxBodyBytes: 1024 * 1024,
       sqliteMmapMb: 256,
-      auth: { mode: "dev" },
+      auth: { mode: "none" },
     });
   });
 

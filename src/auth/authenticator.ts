@@ -23,8 +23,8 @@ const PREFIX = "Incorrect IAM authentication information";
 
 /**
  * Verifies JWTs with `jose`: HS256 with a shared secret, or asymmetric keys from a JWKS
- * file or URL. Algorithms are pinned to the key type, `exp` is required, `iss`/`aud` are
- * checked when configured.
+ * file or URL. Algorithms are pinned to the key type, `exp` is required, a lifetime over
+ * `maxTokenTtlSeconds` is refused, `iss`/`aud` are checked when configured.
  */
 export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks = {}): Authenticator {
   const verifyOptions: jose.JWTVerifyOptions = {
@@ -50,6 +50,10 @@ export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks 
     case "jwks-url":
       verify = remoteVerifier(auth.url, auth.jwksCooldownSeconds, trustedForMs(auth), verifyOptions, hooks);
       break;
+    case "none":
+      throw new Error(
+        "no auth configured: set AUTH_JWT_SECRET, AUTH_JWKS_FILE or AUTH_JWKS_URL (or AUTH_DEV=1 for development)",
+      );
   }
 
   return {
@@ -70,6 +74,14 @@ export function createAuthenticator(auth: AuthConfig, hooks: AuthenticatorHooks 
       const typ: unknown = header.typ;
       if (typ !== undefined && (typeof typ !== "string" || !ACCEPTED_TYP.has(normalizeTyp(typ)))) {
         throw new AuthError("unauthenticated", `${PREFIX}: the token's typ header is not JWT`);
+      }
+      // A stolen long-lived token stays valid for long: refuse lifetimes over the maximum.
+      const lifetime = (payload.exp ?? 0) - (typeof payload.iat === "number" ? payload.iat : Date.now() / 1000);
+      if (lifetime > auth.maxTokenTtlSeconds) {
+        throw new AuthError(
+          "unauthenticated",
+          `${PREFIX}: the token's lifetime exceeds ${auth.maxTokenTtlSeconds} s (AUTH_MAX_TOKEN_TTL_SECONDS)`,
+        );
       }
       const projectId = payload.project_id;
       const roles = payload.roles ?? [];

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AuthConfig } from "../auth/auth-config.js";
 import { PROJECT_ID } from "../domain/id-patterns.js";
 import type { DatabaseConfig } from "../store/create-store.js";
@@ -24,6 +27,7 @@ export interface Config {
   requestTimeoutMs: number;
   httpHeadersTimeoutMs: number;
   maxConcurrentRequests: number;
+  shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   grpcMessageTimeoutMs: number;
   grpcKeepaliveTimeMs: number;
@@ -31,6 +35,7 @@ export interface Config {
   grpcMaxConnectionIdleMs: number;
   grpcMaxConnectionAgeMs: number;
   grpcMaxConnectionAgeGraceMs: number;
+  storeConnectTimeoutMs: number;
   metricsToken: string | undefined;
   corsAllowedOrigins: string[];
   logLevel: string;
@@ -87,7 +92,19 @@ export function parseDatabaseUrl(raw: string, variable = "DATABASE_URL"): Databa
  * one place defaults and bounds are written). Every bad value is reported, not only the
  * first: one ConfigError naming each variable.
  */
-export function loadConfig(env: Env = process.env): Config {
+export interface LoadOptions {
+  /**
+   * Entry points that serve or mint tokens: no key source and no `AUTH_DEV=1` is a
+   * problem (named with the others). Without it the auth mode is `none`.
+   */
+  requireAuth?: boolean;
+}
+
+/** The one line printed when a serving entry point has no key source. */
+export const NO_AUTH_REASON =
+  "no auth configured: set AUTH_JWT_SECRET, AUTH_JWKS_FILE or AUTH_JWKS_URL (or AUTH_DEV=1 for a development secret, never in production)";
+
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
   const problems: ConfigProblem[] = [];
   const fail = (variable: string, reason: string) => problems.push({ variable, reason });
 
@@ -129,14 +146,18 @@ export function loadConfig(env: Env = process.env): Config {
     jwksCooldownSeconds: integer("AUTH_JWKS_COOLDOWN_SECONDS"),
     cacheSize: integer("AUTH_CACHE_SIZE"),
     cacheTtlSeconds: integer("AUTH_CACHE_TTL_SECONDS"),
+    maxTokenTtlSeconds: integer("AUTH_MAX_TOKEN_TTL_SECONDS"),
   };
+  const dev = integer("AUTH_DEV") === 1;
   const auth: AuthConfig = secret
     ? { mode: "hs256", secret, ...checks }
     : jwksFile
-      ? { mode: "jwks-file", file: jwksFile, ...checks }
+      ? { mode: "jwks-file", file: fromProject(jwksFile), ...checks }
       : jwksUrl
         ? { mode: "jwks-url", url: jwksUrl, ...checks }
-        : { mode: "dev", secretFile: required("AUTH_DEV_SECRET_FILE"), ...checks };
+        : dev
+          ? { mode: "dev", secretFile: fromProject(required("AUTH_DEV_SECRET_FILE")), ...checks }
+          : { mode: "none", ...checks };
 
   const logLevel = required("LOG_LEVEL");
   if (!LOG_LEVELS.has(logLevel)) fail("LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`);
@@ -145,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
   let database: DatabaseConfig = { kind: "sqlite", path: required("DATABASE_URL") };
   try {
     database = parseDatabaseUrl(required("DATABASE_URL"));
+    if (database.kind === "sqlite" && database.path !== ":memory:") database.path = fromProject(database.path);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
@@ -160,7 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbQueryTimeoutMs: integer("DB_QUERY_TIMEOUT_MS"),
     dbPoolMax: integer("DB_POOL_MAX"),
     sqliteMmapMb: integer("SQLITE_MMAP_MB"),
-    inventoryFile: optional("INVENTORY_FILE"),
+    inventoryFile: optionalPath(optional("INVENTORY_FILE")),
     auth,
     demoProjectId,
     maxCheckItems: integer("MAX_CHECK_ITEMS"),
@@ -169,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS"),
     httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS"),
     maxConcurrentRequests: integer("MAX_CONCURRENT_REQUESTS"),
+    shutdownDelayMs: integer("SHUTDOWN_DELAY_MS"),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS"),
     grpcMessageTimeoutMs: integer("GRPC_MESSAGE_TIMEOUT_MS"),
     grpcKeepaliveTimeMs: integer("GRPC_KEEPALIVE_TIME_MS"),
@@ -176,12 +199,34 @@ export function loadConfig(env: Env = process.env): Config {
     grpcMaxConnectionIdleMs: integer("GRPC_MAX_CONNECTION_IDLE_MS"),
     grpcMaxConnectionAgeMs: integer("GRPC_MAX_CONNECTION_AGE_MS"),
     grpcMaxConnectionAgeGraceMs: integer("GRPC_MAX_CONNECTION_AGE_GRACE_MS"),
+    storeConnectTimeoutMs: integer("STORE_CONNECT_TIMEOUT_MS"),
     metricsToken: optional("METRICS_TOKEN"),
     corsAllowedOrigins,
     logLevel,
   };
+  // Last, so a bad value elsewhere is still the first variable named.
+  if (options.requireAuth && auth.mode === "none") fail("AUTH_JWT_SECRET", NO_AUTH_REASON);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The project directory (the nearest folder above this file holding package.json): the
+ * same from `src/` under tsx and from `dist/src/` under node, whatever the working directory.
+ */
+export const PROJECT_DIR = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+
+/** A relative path of a setting, resolved against the project directory, not the working directory. */
+export function fromProject(path: string): string {
+  return resolve(PROJECT_DIR, path);
+}
+
+function optionalPath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : fromProject(path);
 }
 
 /** A comma-separated list of origins (`https://app.example.com`, `http://localhost:5173`) or `*`. */

@@ -1,9 +1,11 @@
 /**
  * npm run token -- --project ID [--roles r1,r2] [--ttl 1h] [--subject NAME]
- * Mints an HS256 token with the configured AUTH_JWT_SECRET, or with the development secret
- * the service generated when no auth is configured.
+ * Mints an HS256 token with the configured AUTH_JWT_SECRET, or (AUTH_DEV=1, as `npm start`
+ * and this script set) with the development secret the service generated. Refuses a --ttl
+ * over AUTH_MAX_TOKEN_TTL_SECONDS.
  */
 import { parseArgs } from "node:util";
+import { decodeJwt } from "jose";
 import { loadOrCreateDevSecret } from "../../auth/dev-secret.js";
 import { mintToken } from "../../auth/mint-token.js";
 import { ConfigError, loadConfig } from "../config.js";
@@ -18,7 +20,7 @@ try {
       subject: { type: "string", default: "developer" },
     },
   });
-  const config = loadConfig();
+  const config = loadConfig(process.env, { requireAuth: true });
   const projectId = values.project ?? config.demoProjectId;
   let secret: string;
   switch (config.auth.mode) {
@@ -26,7 +28,7 @@ try {
       secret = config.auth.secret;
       break;
     case "dev":
-      secret = loadOrCreateDevSecret(config.auth.secretFile);
+      secret = loadOrCreateDevSecret(config.auth.secretFile, (m) => console.error(`warning: ${m}`));
       break;
     default:
       throw new ConfigError(
@@ -38,17 +40,23 @@ try {
     .split(",")
     .map((r) => r.trim())
     .filter(Boolean);
-  console.log(
-    await mintToken({
-      secret,
-      projectId,
-      roles,
-      ttl: values.ttl,
-      subject: values.subject,
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
-    }),
-  );
+  const token = await mintToken({
+    secret,
+    projectId,
+    roles,
+    ttl: values.ttl,
+    subject: values.subject,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  const { exp = 0, iat = 0 } = decodeJwt(token);
+  if (exp - iat > config.auth.maxTokenTtlSeconds) {
+    throw new ConfigError(
+      "AUTH_MAX_TOKEN_TTL_SECONDS",
+      `--ttl ${values.ttl} is longer than ${config.auth.maxTokenTtlSeconds} s: the service would refuse the token`,
+    );
+  }
+  console.log(token);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
