@@ -123,6 +123,6 @@ describe("graceful shutdown", () => {
     for (const r of restResults) expect(JSON.parse(r.body).restorable[0].result).toBe(true);
     expect(grpcResults).toEqual(Array(IN_FLIGHT).fill("0"));
     expect(await server.exited).toBe(0);
-    expect(server.logs.some((l) => l.msg === "shutting down")).toBe(true);
+    expect(server.logs.some((l) => l.msg === "shutting down: draining")).toBe(true);
   });
 });

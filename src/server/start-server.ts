@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
@@ -28,6 +27,7 @@ import { addReflection } from "./grpc/add-reflection.js";
 import { messageTimeout } from "./grpc/message-timeout.js";
 import { answerClientError } from "./http/answer-client-error.js";
 import { createHttpApp } from "./http/create-http-app.js";
+import { drainHttpServer } from "./http/drain-http-server.js";
 import { createStoreMonitor } from "./store-monitor.js";
 import { createTelemetry, grpcStatusName, type Telemetry } from "./telemetry.js";
 
@@ -40,11 +40,16 @@ export interface RunningServer {
   /** The development token, when the service runs on a generated development secret. */
   readonly devToken: string | undefined;
   /**
-   * Graceful stop: readiness and health go NOT_SERVING, both listeners stop accepting,
-   * in-flight calls finish, idle connections close, the store closes. Connections still
-   * open after `shutdownTimeoutMs` are closed by force.
+   * Drain, then stop: readiness (/readyz) and gRPC health go NOT_SERVING at once and every
+   * HTTP response says `Connection: close`; calls are still accepted and served for
+   * `shutdownDelayMs` (load balancers stop sending); then both listeners stop accepting,
+   * every request that reached the process is answered (see drainHttpServer), HTTP/2
+   * sessions get GOAWAY and their started streams finish, the store closes. What is still
+   * open `shutdownTimeoutMs` after the signal is closed by force, with a logged count.
    */
   stop(): Promise<void>;
+  /** HTTP connections open now (for the log of a forced exit). */
+  openConnections(): number;
 }
 
 export interface StartOptions {
@@ -58,20 +63,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Asynchronous stdout writes: under load, log lines are coalesced into fewer syscalls.
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const telemetry = createTelemetry(logger);
-  const store = await createStore(config.database, {
-    onQuery: telemetry.observeQuery,
-    dbConnectTimeoutMs: config.dbConnectTimeoutMs,
-    dbQueryTimeoutMs: config.dbQueryTimeoutMs,
-    dbPoolMax: config.dbPoolMax,
-    sqliteMmapMb: config.sqliteMmapMb,
-    onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
-  });
+  const store = await connectStore(config, logger, telemetry);
   try {
     if (config.inventoryFile) {
-      const counts = await importInventoryFile(store, config.inventoryFile);
+      const file = config.inventoryFile;
+      const counts = await importInventoryFile(store, file).catch((error: Error) => {
+        const reason = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
+        throw new Error(`INVENTORY_FILE ${file}: ${reason}`, { cause: error });
+      });
       logger.info({ file: config.inventoryFile, ...counts }, "inventory imported");
     }
     const { auth } = config;
+    if (auth.mode === "dev") loadOrCreateDevSecret(auth.secretFile, (message) => logger.warn(message));
     const onKeySourceError = (err: unknown) =>
       logger.warn(
         { err, jwks_url: auth.mode === "jwks-url" ? auth.url : undefined },
@@ -87,13 +90,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         secret: loadOrCreateDevSecret(auth.secretFile),
         projectId: config.demoProjectId,
         roles: [ADMIN_ROLE],
-        ttl: "12h",
+        // 12 h, or the longest lifetime the service accepts when that is shorter.
+        ttl: `${Math.min(12 * 3600, auth.maxTokenTtlSeconds)}s`,
         issuer: auth.issuer,
         audience: auth.audience,
       });
       logger.warn(
         { project_id: config.demoProjectId, dev_token: devToken },
-        "DEVELOPMENT AUTH: no AUTH_JWT_SECRET / AUTH_JWKS_FILE / AUTH_JWKS_URL set; using a generated development secret. Use dev_token as X-Auth-Token.",
+        "DEVELOPMENT AUTH (AUTH_DEV=1), NOT FOR PRODUCTION: a generated development secret signs tokens; production sets AUTH_JWT_SECRET, AUTH_JWKS_FILE or AUTH_JWKS_URL. Use dev_token as X-Auth-Token.",
       );
     }
 
@@ -165,7 +169,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(err) : resolve(port),
+        err ? reject(listenError("GRPC_PORT", config.grpcPort, config.host, err)) : resolve(port),
       ),
     );
 
@@ -198,8 +202,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       app,
     );
     httpServer.on("clientError", answerClientError(logger));
+    const drain = drainHttpServer(httpServer);
     httpServer.listen(config.httpPort, config.host);
-    await once(httpServer, "listening");
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("listening", resolve);
+      httpServer.once("error", (err) => reject(listenError("HTTP_PORT", config.httpPort, config.host, err)));
+    });
     const httpPort = (httpServer.address() as AddressInfo).port;
     logger.info({ http_port: httpPort, grpc_port: grpcPort, store: store.kind }, "restorability service listening");
 
@@ -211,20 +219,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger,
       telemetry,
       devToken,
+      openConnections: () => drain.open(),
       stop() {
         stopping ??= (async () => {
           draining = true;
           monitor.stop();
           for (const s of HEALTH_SERVICES) health.setStatus(s, "NOT_SERVING");
-          const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-          httpServer.closeIdleConnections();
-          const grpcClosed = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+          drain.startDraining();
+          let forced = false;
           const timer = setTimeout(() => {
-            logger.warn("shutdown timeout: closing remaining connections");
-            httpServer.closeAllConnections();
+            forced = true;
+            const count = drain.destroyAll();
+            logger.warn(
+              { http_connections: count, shutdown_timeout_ms: config.shutdownTimeoutMs },
+              `shutdown timeout: closing ${count} HTTP connection(s) and the gRPC sessions left by force`,
+            );
             grpcServer.forceShutdown();
           }, config.shutdownTimeoutMs);
-          await Promise.all([httpClosed, grpcClosed]);
+          if (config.shutdownDelayMs > 0) {
+            logger.info({ shutdown_delay_ms: config.shutdownDelayMs }, "not ready; serving until the delay ends");
+            await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+          }
+          // GOAWAY on every HTTP/2 session; started streams finish.
+          const grpcClosed = forced
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+          await Promise.all([drain.close(), grpcClosed]);
           clearTimeout(timer);
           await store.close();
         })();
@@ -235,4 +255,70 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await store.close();
     throw error;
   }
+}
+
+/** A listen failure naming the variable, the address and the cause (EADDRINUSE, EADDRNOTAVAIL, ...). */
+function listenError(variable: string, port: number, host: string, err: Error): Error {
+  // grpc-js puts the cause in the message only ("... [listen EADDRINUSE: ...]").
+  const code = (err as NodeJS.ErrnoException).code ?? /\b(E[A-Z]+):/.exec(err.message)?.[1];
+  const cause =
+    code === "EADDRINUSE"
+      ? "the port is in use"
+      : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"
+        ? `HOST ${host} is not an address of this machine`
+        : err.message;
+  return new Error(`${variable}=${port} on HOST=${host}: cannot listen: ${cause}`, { cause: err });
+}
+
+/**
+ * Opens the store. PostgreSQL not reachable yet (a database starting with the service) is
+ * retried with backoff until STORE_CONNECT_TIMEOUT_MS, then one error naming DATABASE_URL.
+ */
+async function connectStore(config: Config, logger: Logger, telemetry: Telemetry): Promise<Store> {
+  const open = () =>
+    createStore(config.database, {
+      onQuery: telemetry.observeQuery,
+      dbConnectTimeoutMs: config.dbConnectTimeoutMs,
+      dbQueryTimeoutMs: config.dbQueryTimeoutMs,
+      dbPoolMax: config.dbPoolMax,
+      sqliteMmapMb: config.sqliteMmapMb,
+      onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
+    });
+  if (config.database.kind === "sqlite") {
+    try {
+      return await open();
+    } catch (error) {
+      throw new Error(
+        `DATABASE_URL ${config.database.path}: cannot open the SQLite file: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  const deadline = Date.now() + config.storeConnectTimeoutMs;
+  for (let attempt = 1, backoff = 250; ; attempt++, backoff = Math.min(backoff * 2, 5000)) {
+    try {
+      return await open();
+    } catch (error) {
+      const message = (error as Error).message || (error as NodeJS.ErrnoException).code || String(error);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const where = safeUrl(config.database.url);
+        throw new Error(
+          `DATABASE_URL ${where}: PostgreSQL unreachable after ${attempt} attempt(s) in ${config.storeConnectTimeoutMs} ms (STORE_CONNECT_TIMEOUT_MS): ${message}`,
+          { cause: error },
+        );
+      }
+      logger.warn({ attempt, retry_in_ms: Math.min(backoff, left), err: message }, "PostgreSQL unreachable: retrying");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, left)));
+    }
+  }
+}
+
+/** The URL without its password, for a log line. */
+function safeUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = "***";
+  return url.toString();
 }
