@@ -20,7 +20,7 @@ export const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
 
 /**
  * A host that verified the call's token from its headers before reading the body
- * (`CallGuard.verifyToken`) hands the outcome to the guard in the context values, so the
+ * (`CallGuard.verifyFirst`) hands the outcome to the guard in the context values, so the
  * token is verified once per call; the guard still maps a refusal to its error.
  */
 export const VERIFIED_TOKEN = createContextKey<Promise<Principal> | undefined>(undefined, {
@@ -62,11 +62,6 @@ export interface CallGuard {
    */
   run<T>(ctx: CallContext, projectId: string, role: string | undefined, body: (p: Principal) => Promise<T>): Promise<T>;
   /**
-   * Verifies a token alone, before a host reads the body (the same authenticator as `run`);
-   * the promise goes to `run` through the `VERIFIED_TOKEN` context value.
-   */
-  verifyToken(token: string | null | undefined): Promise<Principal>;
-  /**
    * Verifies a call's token from its headers before a host reads its message, as the first
    * step of the call: admitted (503 when over the limit) and within the call's deadline, as
    * in `run`. Its failure is not yet mapped: the host hands the promise to `run` through
@@ -92,38 +87,29 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
     return principal;
   }
 
+  /** Admission (503 over the limit) and the call's deadline, around one step of a call. */
+  async function admitted<T>(ctx: CallContext, work: () => Promise<T>): Promise<T> {
+    if (inFlight >= maxConcurrent) {
+      throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
+    }
+    inFlight++;
+    try {
+      return await withDeadline(work(), ctx.signal, Math.min(ctx.timeoutMs() ?? requestTimeoutMs, requestTimeoutMs));
+    } finally {
+      inFlight--;
+    }
+  }
+
   return {
-    verifyToken: (token) => authenticator.authenticate(token),
-    async verifyFirst(ctx) {
-      if (inFlight >= maxConcurrent) {
-        throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
-      }
-      inFlight++;
-      try {
-        const verified = authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER));
-        return await withDeadline(
-          verified,
-          ctx.signal,
-          Math.min(ctx.timeoutMs() ?? requestTimeoutMs, requestTimeoutMs),
-        );
-      } finally {
-        inFlight--;
-      }
+    verifyFirst(ctx) {
+      return admitted(ctx, () => authenticator.authenticate(ctx.requestHeader.get(AUTH_HEADER)));
     },
     inFlight: () => inFlight,
     async run(ctx, projectId, role, body) {
-      const requestId = ctx.requestHeader.get(REQUEST_ID_HEADER);
-      if (inFlight >= maxConcurrent) {
-        throw csbsError("overloaded", `the service is overloaded (${inFlight} requests in flight), try again later`);
-      }
-      inFlight++;
       try {
-        const work = authenticate(ctx, projectId, role).then(body);
-        return await withDeadline(work, ctx.signal, Math.min(ctx.timeoutMs() ?? requestTimeoutMs, requestTimeoutMs));
+        return await admitted(ctx, () => authenticate(ctx, projectId, role).then(body));
       } catch (error) {
-        throw toConnectError(error, logger, requestId);
-      } finally {
-        inFlight--;
+        throw toConnectError(error, logger, ctx.requestHeader.get(REQUEST_ID_HEADER));
       }
     },
   };

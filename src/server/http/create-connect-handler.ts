@@ -27,7 +27,7 @@ import {
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import type { Principal } from "../../auth/principal.js";
-import { AUTH_HEADER, type CallGuard, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
+import { type CallGuard, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { sendError } from "./create-error-handler.js";
 
@@ -180,7 +180,11 @@ export function createConnectHandler(options: ConnectHandlerOptions): RequestHan
     // Connect and gRPC-Web use POST and GET only; other methods get the app's CSBS 404.
     if (handler === undefined || (req.method !== "POST" && req.method !== "GET")) return next();
     const start = performance.now();
-    const verified: Promise<Principal> = guard.verifyToken(req.get(AUTH_HEADER));
+    // The guard's first step, as on the gRPC port: admitted, within the server's deadline.
+    const verified: Promise<Principal> = guard.verifyFirst({
+      requestHeader: { get: (name) => req.get(name) ?? null },
+      timeoutMs: () => undefined,
+    });
     void serve(handler, req, res, verified, start).catch(next);
   };
 
