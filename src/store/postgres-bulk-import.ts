@@ -2,12 +2,13 @@ import { once } from "node:events";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { BulkImport, BulkRecords, DuplicateCandidate } from "./bulk-import.js";
+import { stagedColumns } from "./rows.js";
 import type { InventoryCounts } from "./store.js";
 
 export interface PostgresBulkImportOptions {
   url: string;
   /** Longest wait for the connection (default: pg's, none). */
-  connectTimeoutMs?: number | undefined;
+  dbConnectTimeoutMs?: number | undefined;
 }
 
 /*
@@ -79,14 +80,16 @@ const MERGE: ReadonlyArray<[step: string, sql: string]> = [
 ];
 
 /** A COPY text-format field: `\N` for null, backslash, tab, newline and carriage return escaped. */
-function field(value: string | number | boolean | null): string {
-  if (value === null) return "\\N";
+function field(value: unknown): string {
+  if (value === null || value === undefined) return "\\N";
   if (typeof value !== "string") return String(value);
   return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value;
 }
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 
-function row(values: ReadonlyArray<string | number | boolean | null>): string {
+const staged = stagedColumns((b) => b);
+
+function row(values: ReadonlyArray<unknown>): string {
   let line = "";
   for (let i = 0; i < 12; i++) line += (i > 0 ? "\t" : "") + field(values[i] ?? null);
   return `${line}\n`;
@@ -96,7 +99,7 @@ function row(values: ReadonlyArray<string | number | boolean | null>): string {
 export async function createPostgresBulkImport(options: PostgresBulkImportOptions): Promise<BulkImport> {
   const client = new pg.Client({
     connectionString: options.url,
-    ...(options.connectTimeoutMs !== undefined ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+    ...(options.dbConnectTimeoutMs !== undefined ? { connectionTimeoutMillis: options.dbConnectTimeoutMs } : {}),
     keepAlive: true,
     application_name: "restorability-service import",
   });
@@ -140,22 +143,7 @@ export async function createPostgresBulkImport(options: PostgresBulkImportOption
       const lines: string[] = [];
       for (const c of records.checkpointItems) {
         const seq = counts.checkpointItems++;
-        lines.push(
-          row([
-            "i",
-            seq,
-            null,
-            c.projectId,
-            c.id,
-            c.providerId,
-            c.checkpointId,
-            c.resourceId,
-            c.resourceType,
-            c.status,
-            c.resourceAz,
-            c.supportedRestoreMode,
-          ]),
-        );
+        lines.push(row(["i", seq, null, ...staged.item(c)]));
         c.volumeBackups.forEach((b, position) => {
           lines.push(
             row([
@@ -173,29 +161,8 @@ export async function createPostgresBulkImport(options: PostgresBulkImportOption
           );
         });
       }
-      for (const s of records.servers) {
-        lines.push(
-          row([
-            "s",
-            counts.servers++,
-            null,
-            s.projectId,
-            s.id,
-            s.type,
-            s.status,
-            s.availabilityZone,
-            s.restoreSupported,
-            s.backupSupported,
-            s.restoring,
-            s.policyId,
-          ]),
-        );
-      }
-      for (const v of records.volumes) {
-        lines.push(
-          row(["v", counts.volumes++, null, v.projectId, v.id, v.serverId, v.size, v.bootable, v.shareable, v.status]),
-        );
-      }
+      for (const s of records.servers) lines.push(row(["s", counts.servers++, null, ...staged.server(s)]));
+      for (const v of records.volumes) lines.push(row(["v", counts.volumes++, null, ...staged.volume(v)]));
       if (lines.length > 0 && !stream.write(lines.join(""))) {
         await Promise.race([once(stream, "drain"), once(stream, "error").then(([e]) => Promise.reject(e))]);
       }

@@ -270,11 +270,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       });
     },
     openBulkImport() {
-      return createPostgresBulkImport({ url: options.url, connectTimeoutMs: dbConnectTimeoutMs }).catch(
-        (error: unknown) => {
-          throw toStoreError(error);
-        },
-      );
+      return createPostgresBulkImport({ url: options.url, dbConnectTimeoutMs }).catch((error: unknown) => {
+        throw toStoreError(error);
+      });
     },
     async ping() {
       await timed("ping", () => pool.query("SELECT 1"));

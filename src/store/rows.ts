@@ -87,3 +87,31 @@ export const toPrefixedVolumeBackup: (r: object) => VolumeBackup = rowMapper(
   BACKUP_PREFIX,
 );
 export const toPrefixedVolume: (r: object) => Volume = rowMapper(volumeSchema.shape, [], VOLUME_PREFIX);
+
+/**
+ * A record's column values for a bulk import's staging rows, in one fixed order:
+ * `project_id`, `id`, then the schema's other columns (those in `skip` left out), booleans
+ * through `asFlag` (SQLite binds 0/1, PostgreSQL's COPY takes true/false).
+ */
+function columnValues(
+  shape: Record<string, z.ZodType>,
+  skip: ReadonlyArray<string>,
+  asFlag: (b: boolean) => Flag,
+): (record: object) => unknown[] {
+  const columns = ["project_id", "id", ...Object.keys(shape).filter((c) => c !== "project_id" && c !== "id")]
+    .filter((column) => !skip.includes(column))
+    .map((column) => ({ field: camelCase(column), flag: isBoolean(shape[column] as z.ZodType) }));
+  return (record) => {
+    const r = record as Record<string, unknown>;
+    return columns.map(({ field, flag }) => (flag ? asFlag(r[field] as boolean) : r[field]));
+  };
+}
+
+/** The staged columns of items (without their backups), servers and volumes, for one store's flags. */
+export function stagedColumns(asFlag: (b: boolean) => Flag) {
+  return {
+    item: columnValues(checkpointItemSchema.shape, ["volume_backups"], asFlag),
+    server: columnValues(serverSchema.shape, [], asFlag),
+    volume: columnValues(volumeSchema.shape, [], asFlag),
+  } as const;
+}

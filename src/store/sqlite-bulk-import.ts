@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { BulkImport, BulkRecords, DuplicateCandidate } from "./bulk-import.js";
+import { stagedColumns } from "./rows.js";
 import type { InventoryCounts } from "./store.js";
 
 export interface SqliteBulkImportOptions {
@@ -81,6 +82,7 @@ const MERGE: ReadonlyArray<[step: string, sql: string]> = [
 ];
 
 const flag = (b: boolean) => (b ? 1 : 0);
+const staged = stagedColumns(flag);
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -105,46 +107,14 @@ export function createSqliteBulkImport(db: Database.Database, options: SqliteBul
     for (const c of records.checkpointItems) {
       insertItem.run(
         counts.checkpointItems++,
-        c.projectId,
-        c.id,
-        c.providerId,
-        c.checkpointId,
-        c.resourceId,
-        c.resourceType,
-        c.status,
-        c.resourceAz,
-        c.supportedRestoreMode,
+        ...staged.item(c),
         JSON.stringify(
           c.volumeBackups.map((b) => [b.id, b.sourceVolumeId, b.sourceVolumeSize, flag(b.bootable), b.status]),
         ),
       );
     }
-    for (const s of records.servers) {
-      insertServer.run(
-        counts.servers++,
-        s.projectId,
-        s.id,
-        s.type,
-        s.status,
-        s.availabilityZone,
-        flag(s.restoreSupported),
-        flag(s.backupSupported),
-        flag(s.restoring),
-        s.policyId,
-      );
-    }
-    for (const v of records.volumes) {
-      insertVolume.run(
-        counts.volumes++,
-        v.projectId,
-        v.id,
-        v.serverId,
-        v.size,
-        flag(v.bootable),
-        flag(v.shareable),
-        v.status,
-      );
-    }
+    for (const s of records.servers) insertServer.run(counts.servers++, ...staged.server(s));
+    for (const v of records.volumes) insertVolume.run(counts.volumes++, ...staged.volume(v));
   });
 
   let ended = false;
