@@ -74,20 +74,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info({ file: config.inventoryFile, ...counts }, "inventory imported");
     }
     const { auth } = config;
-    if (auth.mode === "dev") loadOrCreateDevSecret(auth.secretFile, (message) => logger.warn(message));
+    // The development secret, read (or made) once: it signs the dev token and verifies tokens.
+    const devSecret =
+      auth.mode === "dev" ? loadOrCreateDevSecret(auth.secretFile, (message) => logger.warn(message)) : undefined;
     const onKeySourceError = (err: unknown) =>
       logger.warn(
         { err, jwks_url: auth.mode === "jwks-url" ? auth.url : undefined },
         "JWKS URL unreachable: calls get 503",
       );
-    const authenticator = cacheVerifiedTokens(createAuthenticator(auth, { onKeySourceError }), {
-      max: auth.cacheSize,
-      ttlMs: trustedForMs(auth),
-    });
+    const authenticator = cacheVerifiedTokens(
+      createAuthenticator(devSecret === undefined ? auth : { ...auth, mode: "hs256", secret: devSecret }, {
+        onKeySourceError,
+      }),
+      {
+        max: auth.cacheSize,
+        ttlMs: trustedForMs(auth),
+      },
+    );
     let devToken: string | undefined;
-    if (auth.mode === "dev") {
+    if (devSecret !== undefined) {
       devToken = await mintToken({
-        secret: loadOrCreateDevSecret(auth.secretFile),
+        secret: devSecret,
         projectId: config.demoProjectId,
         roles: [ADMIN_ROLE],
         // 12 h, or the longest lifetime the service accepts when that is shorter.
