@@ -32,6 +32,25 @@ const BUSY_ITEM_STATUSES: ReadonlySet<string> = new Set([
   "deleting",
 ]);
 const TERMINATED_SERVER_STATUSES: ReadonlySet<string> = new Set(["DELETED", "SOFT_DELETED"]);
+/** The element of `list` with this id (lists here are a few dozen long at most). */
+function byId<T extends { id: string }>(list: ReadonlyArray<T>, id: string): T | undefined {
+  for (const x of list) if (x.id === id) return x;
+  return undefined;
+}
+
+/** `list` with `value` added; a list is made only for the first value (most checks find none). */
+function append(list: string[] | undefined, value: string): string[] {
+  if (list === undefined) return [value];
+  list.push(value);
+  return list;
+}
+
+/** Some mapping restores the backup `backupId`. */
+function mapsBackup(mappings: ReadonlyArray<{ backupId: string }>, backupId: string): boolean {
+  for (const m of mappings) if (m.backupId === backupId) return true;
+  return false;
+}
+
 const UNSTABLE_SERVER_STATUSES: ReadonlySet<string> = new Set(["ERROR", "RESIZE", "VERIFY_RESIZE"]);
 
 /**
@@ -130,16 +149,19 @@ export function restoreFailures(entry: RestoreEntry, facts: RestoreFacts, mode: 
     }
   }
 
-  // 12-18: the disk mapping
+  // 12-18: the disk mapping. Plain loops and linear lookups: a target maps at most a few
+  // dozen volumes (MAX_VOLUMES), and the default answer must not pay for maps and closures.
+  const mappings = target.volumes;
   if (server !== undefined && serverVolumes.length === 0) {
     out.push(ruleFailure(12, "CSBS.6020", "No volume attached to the server (%s) for restore.", server.id));
     if (first) return out;
   }
-  const backups = item === undefined ? undefined : new Map(item.volumeBackups.map((b) => [b.id, b]));
-  const volumes = server === undefined ? undefined : new Map(serverVolumes.map((v) => [v.id, v]));
-  if (item !== undefined && backups !== undefined) {
-    const unknownBackups = target.volumes.filter((m) => !backups.has(m.backupId)).map((m) => m.backupId);
-    if (unknownBackups.length > 0) {
+  if (item !== undefined) {
+    let unknownBackups: string[] | undefined;
+    for (const m of mappings) {
+      if (byId(item.volumeBackups, m.backupId) === undefined) unknownBackups = append(unknownBackups, m.backupId);
+    }
+    if (unknownBackups !== undefined) {
       out.push(
         ruleFailure(
           13,
@@ -152,17 +174,22 @@ export function restoreFailures(entry: RestoreEntry, facts: RestoreFacts, mode: 
       if (first) return out;
     }
   }
-  if (volumes !== undefined) {
-    const unknownVolumes = target.volumes.filter((m) => !volumes.has(m.volumeId)).map((m) => m.volumeId);
-    if (unknownVolumes.length > 0) {
+  if (server !== undefined) {
+    let unknownVolumes: string[] | undefined;
+    for (const m of mappings) {
+      if (byId(serverVolumes, m.volumeId) === undefined) unknownVolumes = append(unknownVolumes, m.volumeId);
+    }
+    if (unknownVolumes !== undefined) {
       out.push(ruleFailure(14, "CSBS.6014", "Volume(s) (%s) not found in target server.", unknownVolumes.join(",")));
       if (first) return out;
     }
   }
   if (item !== undefined) {
-    const mapped = new Set(target.volumes.map((m) => m.backupId));
-    const unassigned = item.volumeBackups.filter((b) => !mapped.has(b.id)).map((b) => b.id);
-    if (unassigned.length > 0) {
+    let unassigned: string[] | undefined;
+    for (const b of item.volumeBackups) {
+      if (!mapsBackup(mappings, b.id)) unassigned = append(unassigned, b.id);
+    }
+    if (unassigned !== undefined) {
       out.push(
         ruleFailure(
           15,
@@ -174,46 +201,48 @@ export function restoreFailures(entry: RestoreEntry, facts: RestoreFacts, mode: 
       if (first) return out;
     }
   }
-  if (server === undefined || backups === undefined || volumes === undefined) return out;
+  if (item === undefined || server === undefined) return out;
 
   // 16-18: the mappings of a known backup onto an attached volume, in request order (in
-  // `first` mode, rules 13 and 14 passed: that is every mapping).
-  const pairs: Array<{ backup: VolumeBackup; volume: Volume }> = [];
-  for (const m of target.volumes) {
-    const backup = backups.get(m.backupId);
-    const volume = volumes.get(m.volumeId);
-    if (backup !== undefined && volume !== undefined) pairs.push({ backup, volume });
+  // `first` mode, rules 13 and 14 passed: that is every mapping). One pass finds the first
+  // shareable volume (16), any data backup on a system disk (17), the first too small (18).
+  let shared: Volume | undefined;
+  let dataOnSystem = false;
+  let smallBackup: VolumeBackup | undefined;
+  let smallVolume: Volume | undefined;
+  for (const m of mappings) {
+    const backup = byId(item.volumeBackups, m.backupId);
+    const volume = byId(serverVolumes, m.volumeId);
+    if (backup === undefined || volume === undefined) continue;
+    if (shared === undefined && volume.shareable) shared = volume;
+    if (!backup.bootable && volume.bootable) dataOnSystem = true;
+    if (smallVolume === undefined && volume.size < backup.sourceVolumeSize) {
+      smallBackup = backup;
+      smallVolume = volume;
+    }
   }
-  const shared = pairs.find((p) => p.volume.shareable);
-  if (shared) {
+  if (shared !== undefined) {
     out.push(
-      ruleFailure(
-        16,
-        "CSBS.6021",
-        "Volume (%s) attached to server (%s) is shareable volume.",
-        shared.volume.id,
-        server.id,
-      ),
+      ruleFailure(16, "CSBS.6021", "Volume (%s) attached to server (%s) is shareable volume.", shared.id, server.id),
     );
     if (first) return out;
   }
-  if (pairs.some((p) => !p.backup.bootable && p.volume.bootable)) {
+  if (dataOnSystem) {
     out.push(
       ruleFailure(17, "CSBS.6023", "Can not restore data volume to system volume. server id is (%s).", server.id),
     );
     if (first) return out;
   }
-  const small = pairs.find((p) => p.volume.size < p.backup.sourceVolumeSize);
-  if (small) {
+  if (smallVolume !== undefined && smallBackup !== undefined) {
     out.push(
       ruleFailure(
         18,
         "CSBS.6024",
         "Target volume (%s) size (%s) small than volume backup (%s) size (%s).",
-        small.volume.id,
-        small.volume.size,
-        small.backup.id,
-        small.backup.sourceVolumeSize,
+        smallVolume.id,
+        smallVolume.size,
+        smallBackup.id,
+        smallBackup.sourceVolumeSize,
       ),
     );
   }
