@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Code, Interceptor } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
@@ -6,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { viewError } from "../service/csbs-error.js";
+import { PROJECT_DIR } from "./config.js";
 
 export type Protocol = "rest" | "grpc" | "connect" | "grpc-web";
 
@@ -72,7 +74,8 @@ interface Tally {
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    // The project's package.json, found the same way from src/ (tsx), dist/src/ and the bundle.
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as {
       version?: unknown;
     };
     return typeof pkg.version === "string" ? pkg.version : "unknown";
