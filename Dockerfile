@@ -35,4 +35,4 @@ EXPOSE 8080 50051
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Auth is required: set AUTH_JWT_SECRET, AUTH_JWKS_FILE or AUTH_JWKS_URL at run time.
-CMD ["node", "--max-old-space-size=96", "dist/src/server/main.js"]
+CMD ["node", "--max-old-space-size=96", "dist/server.mjs"]

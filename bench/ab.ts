@@ -12,7 +12,7 @@
  * and server CPU per request of each side (medians over rounds) and the paired ratio
  * (this ÷ base, per round, then the median). Results: bench/results/ab-<UTC start>Z.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
@@ -69,7 +69,10 @@ interface Side {
 
 async function startSide(name: Side["name"], dir: string): Promise<Side> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const proc = start(process.execPath, ["--max-old-space-size=96", join(dir, "dist/src/server/main.js")], {
+  // The bundle where the checkout has one (npm run build since it was introduced), else main.js.
+  const bundle = join(dir, "dist/server.mjs");
+  const entry = existsSync(bundle) ? bundle : join(dir, "dist/src/server/main.js");
+  const proc = start(process.execPath, ["--max-old-space-size=96", entry], {
     core: serverCore,
     cwd: dir,
     env: {

@@ -7,10 +7,11 @@
  * to npm's pid alone (what a container runtime sends to PID 1). Every call is answered,
  * node exits, and no process of the group is left.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/lib/free-port.js";
 import { mintToken } from "../src/auth/mint-token.js";
@@ -156,6 +157,8 @@ describe("the Dockerfile's CMD and ENV", () => {
     expect(docker.env.HOST).toBe("0.0.0.0");
     expect(docker.expose.sort()).toEqual([docker.env.HTTP_PORT, docker.env.GRPC_PORT].sort());
     expect(docker.cmd?.[0]).toBe("node");
+    // The bundle npm run build makes (scripts/bundle-server.ts), the same file npm start runs.
+    expect(docker.cmd?.at(-1)).toBe("dist/server.mjs");
     expect(docker.healthcheck?.[0]).toBe("node");
   });
 
@@ -190,13 +193,42 @@ describe("the Dockerfile's CMD and ENV", () => {
   });
 
   it("with AUTH_JWT_SECRET: serves, the HEALTHCHECK passes, SIGTERM → exit 0", async () => {
-    const run = await runCmd({ AUTH_JWT_SECRET: TEST_SECRET });
+    const run = await runCmd({ AUTH_JWT_SECRET: TEST_SECRET, INVENTORY_FILE: join(ROOT, "data/demo-inventory.json") });
     await waitReady(Number(run.env.HTTP_PORT), run.exit);
     const [hc, ...hcArgs] = docker.healthcheck!;
     expect(() => execFileSync(hc!, hcArgs, { env: run.env, stdio: "ignore" })).not.toThrow();
     const token = await mintToken({ secret: TEST_SECRET, projectId: demoCases.project_id, ttl: "5m" });
     const burst = restBurst(Number(run.env.HTTP_PORT), token, 10, 10);
     expect(tally(await burst.results)).toEqual({ 200: 10 });
+    // The bundle (dist/server.mjs) on the gRPC port, to a strict client: buf curl resolves the
+    // schema by reflection and calls CheckRestorable.
+    const sample = demoCases.restore[0]!;
+    const { stdout } = await promisify(execFile)(
+      join(ROOT, "node_modules/.bin/buf"),
+      [
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "-H",
+        `x-auth-token: ${token}`,
+        "-d",
+        JSON.stringify({
+          project_id: demoCases.project_id,
+          provider_id: demoCases.provider_id,
+          check_restorable: [sample.request],
+        }),
+        `http://127.0.0.1:${run.env.GRPC_PORT}/csbs.v1.ResourceService/CheckRestorable`,
+      ],
+      { cwd: ROOT },
+    );
+    expect((JSON.parse(stdout) as { restorable: Array<{ result?: boolean }> }).restorable[0]!.result ?? false).toBe(
+      sample.expected.result,
+    );
+    // The version of package.json in csbs_build_info, found from the bundle's location.
+    const metrics = await (await fetch(`http://127.0.0.1:${run.env.HTTP_PORT}/metrics`)).text();
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(metrics).toContain(`csbs_build_info{version="${version}",`);
     child!.kill("SIGTERM");
     expect(await run.exit).toBe(0);
   });

@@ -64,12 +64,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 }
 
 /**
- * The Node flags of the production start command (`npm start`: `node FLAGS dist/src/server/main.js`
+ * The Node flags of the production start command (`npm start`: `node FLAGS dist/server.mjs`
  * in package.json), so that the bench measures the service as it is shipped; `--node-options`
  * overrides them.
  */
 export function startCommandNodeFlags(): string | undefined {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-  const flags = /\bnode\s+((?:--\S+\s+)+)dist\/src\/server\/main\.js/.exec(pkg.scripts?.start ?? "")?.[1]?.trim();
+  const flags = /\bnode\s+((?:--\S+\s+)+)dist\/server\.mjs/.exec(pkg.scripts?.start ?? "")?.[1]?.trim();
   return flags || undefined;
 }

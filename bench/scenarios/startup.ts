@@ -5,7 +5,7 @@ import { dist } from "../lib/paths.js";
 import { rssMb, start, stop, waitHttp } from "../lib/procs.js";
 import { serviceEnv } from "../lib/servers.js";
 
-/** Start-up to ready (GET /readyz 200) of the real main.js on `database`, `runs` times; RSS when ready. */
+/** Start-up to ready (GET /readyz 200) of the shipped bundle (dist/server.mjs) on `database`, `runs` times; RSS when ready. */
 export async function startupTimes(
   ctx: BenchContext,
   database: string,
@@ -16,7 +16,7 @@ export async function startupTimes(
   for (let i = 0; i < runs; i++) {
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     const t0 = performance.now();
-    const proc = start(process.execPath, [dist("src", "server", "main.js")], {
+    const proc = start(process.execPath, [dist("server.mjs")], {
       core: ctx.serverCore,
       env: serviceEnv(ctx, database, httpPort, grpcPort),
       stdoutFile: join(ctx.logs, "startup.log"),

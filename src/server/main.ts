@@ -1,7 +1,8 @@
 /**
- * The production entry point: `node dist/src/server/main.js` (or `npm start`, which builds
- * and runs it with AUTH_DEV=1). Refuses to start without a key source; a start-up failure is
- * one line naming the variable or file (the stack only at LOG_LEVEL=debug), exit 1.
+ * The production entry point, bundled by `npm run build` into `dist/server.mjs` (what
+ * `npm start`, with AUTH_DEV=1, and the Dockerfile run; scripts/bundle-server.ts). Refuses
+ * to start without a key source; a start-up failure is one line naming the variable or file
+ * (the stack only at LOG_LEVEL=debug), exit 1.
  * SIGTERM/SIGINT drain then stop (see RunningServer.stop); a second signal exits at once.
  */
 import * as grpc from "@grpc/grpc-js";

@@ -11,11 +11,16 @@ import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import type { Principal } from "../../auth/principal.js";
-import { CALL_ENDED, type CallContext, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
+import { type CallContext, callEnded, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { requestIdOf } from "../http/request-id.js";
 
-const CANCELLED = new ConnectError("the call was cancelled", Code.Canceled);
+let cancelled: ConnectError | undefined;
+/** The reason of a call the client cancelled; made on first use (see callEnded). */
+const callCancelled = () => {
+  cancelled ??= new ConnectError("the call was cancelled", Code.Canceled);
+  return cancelled;
+};
 
 type UnaryImpl = (request: unknown, ctx: HandlerContext) => unknown;
 
@@ -155,7 +160,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         });
         // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
         // every finished call, so the listener is removed when the call ends.)
-        const onCancelled = () => ctx.abort(CANCELLED);
+        const onCancelled = () => ctx.abort(callCancelled());
         call.once("cancelled", onCancelled);
         let result: Promise<unknown>;
         try {
@@ -171,7 +176,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
           // Ends the context: clears its deadline timer (connect's handlers do the same).
           .finally(() => {
             call.off("cancelled", onCancelled);
-            ctx.abort(CALL_ENDED);
+            ctx.abort(callEnded());
           });
       };
       const proceed = () => message.then(decodeAndRun, (error: unknown) => finish(error));
