@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import * as jose from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +137,44 @@ describe("deadlines", () => {
     }).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(errorInfoOf(err)?.reason).toBe("CSBS.9998");
+    client.close();
+  });
+});
+
+describe("cancellation", () => {
+  const s = stallingServer({ REQUEST_TIMEOUT_MS: "60000" });
+  const inFlight = async () => {
+    const text = await (await fetch(`${s.ts.httpUrl}/metrics`)).text();
+    return Number(/^csbs_requests_in_flight (\d+)$/m.exec(text)?.[1]);
+  };
+
+  it("gRPC: a call the client cancels while its token is verified leaves the in-flight calls at once", async () => {
+    const client = createGrpcClient(s.ts.grpcAddress);
+    const metadata = new grpc.Metadata();
+    metadata.set("x-auth-token", await sign());
+    const outcome = new Promise<grpc.ServiceError | null>((resolve) => {
+      const call = client.makeUnaryRequest(
+        PATH,
+        (m: Buffer) => m,
+        (b: Buffer) => b,
+        Buffer.from(toBinary(CheckRestorableRequestSchema, create(CheckRestorableRequestSchema, grpcRequest))),
+        metadata,
+        {},
+        (err) => resolve(err),
+      );
+      // Cancelled once the call is waiting on the stalled key set.
+      setTimeout(() => call.cancel(), 300);
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await inFlight()).toBe(1);
+    expect((await outcome)?.code).toBe(grpc.status.CANCELLED);
+    // Freed by the cancellation, not by REQUEST_TIMEOUT_MS (60 s) or the key set (still stalled).
+    let count = await inFlight();
+    for (let i = 0; i < 40 && count !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      count = await inFlight();
+    }
+    expect(count).toBe(0);
     client.close();
   });
 });

@@ -1,4 +1,5 @@
-import { Code, ConnectError, type ContextValues, createContextKey } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, createContextKey, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthError } from "../auth/auth-error.js";
@@ -11,18 +12,6 @@ import { csbsError } from "./csbs-error.js";
 /** The header (gRPC: metadata) that carries the caller's token. */
 export const AUTH_HEADER = "x-auth-token";
 export const REQUEST_ID_HEADER = "x-request-id";
-
-let callEnded_: ConnectError | undefined;
-/**
- * What a host aborts a finished call's HandlerContext with, to clear its deadline timer: one
- * error for every call (no DOMException is built per call). Made on first use, not at
- * start-up: a ConnectError's metadata is a fetch `Headers`, whose first use loads Node's
- * undici (~40 ms of start-up).
- */
-export function callEnded(): ConnectError {
-  callEnded_ ??= new ConnectError("the call has ended", Code.Canceled);
-  return callEnded_;
-}
 
 /**
  * A host that verified the call's token from its headers before reading the body
@@ -44,8 +33,9 @@ export interface CallGuardOptions {
 
 /**
  * What the guard reads of a call: two headers (the token, the request id), its cancellation,
- * the client's deadline and the `VERIFIED_TOKEN` value. A connect-es HandlerContext is one;
- * the REST gateway passes a lighter object of its own.
+ * the client's deadline and the `VERIFIED_TOKEN` value. A connect-es HandlerContext is one
+ * (the Connect and gRPC-Web host); the REST gateway and the grpc-js host pass lighter objects
+ * of their own.
  */
 export interface CallContext {
   readonly requestHeader: { get(name: string): string | null };
@@ -55,6 +45,18 @@ export interface CallContext {
   timeoutMs(): number | undefined;
   readonly values?: Pick<ContextValues, "get"> | undefined;
 }
+
+/**
+ * A connect-es ServiceImpl whose methods read only their call's CallContext (all the guard
+ * needs): the Connect router passes its HandlerContext (one is a CallContext), the grpc-js
+ * host a lighter context of its own (no Headers, no linked signals per call).
+ */
+export type GuardedServiceImpl<S extends DescService> = {
+  [M in keyof ServiceImpl<S>]: (
+    request: Parameters<ServiceImpl<S>[M]>[0],
+    ctx: CallContext,
+  ) => ReturnType<ServiceImpl<S>[M]>;
+};
 
 /**
  * The one call path every protocol goes through: the grpc-js host and the Connect handlers

@@ -1,5 +1,4 @@
 import { toJson } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
 import {
   InventoryService,
   type UpsertInventoryRequest,
@@ -8,7 +7,7 @@ import {
 import { ADMIN_ROLE } from "../auth/principal.js";
 import { deleteInventory, InventoryError, importInventory } from "../store/import-inventory.js";
 import type { InventoryCounts, Store } from "../store/store.js";
-import type { CallGuard } from "./call-guard.js";
+import type { CallGuard, GuardedServiceImpl } from "./call-guard.js";
 import { csbsError } from "./csbs-error.js";
 
 export { InventoryService };
@@ -58,7 +57,7 @@ async function rejectingBadRecords<T>(write: () => Promise<T>): Promise<T> {
  * csbs.admin.v1.InventoryService: batch upserts and deletes of the inventory, each call
  * one transaction, for a `csbs_admin` of the request's project, behind the shared call guard.
  */
-export function createInventoryService(options: InventoryServiceOptions): ServiceImpl<typeof InventoryService> {
+export function createInventoryService(options: InventoryServiceOptions): GuardedServiceImpl<typeof InventoryService> {
   const { store, guard } = options;
   return {
     upsertInventory(req, ctx) {

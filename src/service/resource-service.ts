@@ -1,6 +1,5 @@
-import type { ServiceImpl } from "@connectrpc/connect";
 import { ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
-import type { CallGuard } from "./call-guard.js";
+import type { CallGuard, GuardedServiceImpl } from "./call-guard.js";
 import { checkProtectable } from "./check-protectable.js";
 import { checkRestorable } from "./check-restorable.js";
 import type { UseCaseDeps } from "./use-case-deps.js";
@@ -15,7 +14,7 @@ export interface ResourceServiceOptions extends UseCaseDeps {
  * The ResourceService for the RPC hosts (grpc-js, Connect, gRPC-Web): each RPC is its
  * transport-free use case behind the shared call guard.
  */
-export function createResourceService(options: ResourceServiceOptions): ServiceImpl<typeof ResourceService> {
+export function createResourceService(options: ResourceServiceOptions): GuardedServiceImpl<typeof ResourceService> {
   const { guard, ...deps } = options;
   return {
     checkRestorable: (req, ctx) => guard.run(ctx, req.projectId, undefined, () => checkRestorable(deps, req)),

@@ -1,30 +1,27 @@
 import { create, type DescMessage, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import {
-  Code,
-  ConnectError,
-  createContextValues,
-  createHandlerContext,
-  type HandlerContext,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type ContextKey } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import type { Principal } from "../../auth/principal.js";
-import { type CallContext, callEnded, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
+import { type CallContext, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { requestIdOf } from "../http/request-id.js";
 
 let cancelled: ConnectError | undefined;
-/** The reason of a call the client cancelled; made on first use (see callEnded). */
+/**
+ * The reason of a call the client cancelled: one error for every call, made on first use, not
+ * at start-up (a ConnectError's metadata is a fetch `Headers`, whose first use loads undici).
+ */
 const callCancelled = () => {
   cancelled ??= new ConnectError("the call was cancelled", Code.Canceled);
   return cancelled;
 };
 
-type UnaryImpl = (request: unknown, ctx: HandlerContext) => unknown;
+type UnaryImpl = (request: unknown, ctx: CallContext) => unknown;
 
-/** A connect-es service implementation to host on a grpc-js Server. */
+/** A service implementation to host on a grpc-js Server: its methods read only their CallContext (GuardedServiceImpl). */
 export interface HostedService {
   desc: DescService;
   impl: object;
@@ -52,8 +49,8 @@ export interface GrpcHostOptions {
 }
 
 /**
- * Hosts connect-es ServiceImpls on a `@grpc/grpc-js` Server: protobuf-es binary codecs,
- * a HandlerContext built from the call (metadata, deadline, cancellation), and every
+ * Hosts connect-es ServiceImpls (GuardedServiceImpl) on a `@grpc/grpc-js` Server: protobuf-es
+ * binary codecs, a CallContext read from the call (metadata, deadline, cancellation), and every
  * ConnectError sent as a gRPC status with `grpc-status-details-bin` (a google.rpc.Status
  * carrying the ErrorInfo), as connect-node would.
  */
@@ -90,6 +87,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       const finish = (error: unknown, response?: unknown) => {
         if (finished) return;
         finished = true;
+        call.off("cancelled", onCancelled);
         // The request id goes back in the response headers, and in the ErrorInfo of a failure.
         const header = new grpc.Metadata();
         header.set(REQUEST_ID_HEADER, requestId);
@@ -124,10 +122,18 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         const ms = deadline instanceof Date ? deadline.getTime() : deadline;
         return Number.isFinite(ms) ? Math.max(0, ms - Date.now()) : undefined;
       };
-      const verified = verifyFirst?.({
-        requestHeader: { get: (name) => call.metadata.get(name)[0]?.toString() ?? null },
-        timeoutMs,
-      });
+      // What the guard reads of the call (CallContext), no more: no Headers, no linked signals.
+      // The deadline is the guard's (one timer, from timeoutMs); the signal aborts when the
+      // client cancels, also while the token is being verified. (grpc-js also emits "cancelled"
+      // after every finished call, so the listener is removed when the call ends.)
+      const cancellation = new AbortController();
+      const onCancelled = () => cancellation.abort(callCancelled());
+      call.once("cancelled", onCancelled);
+      const requestHeader = {
+        get: (name: string) =>
+          name === REQUEST_ID_HEADER ? requestId : (call.metadata.get(name)[0]?.toString() ?? null),
+      };
+      const verified = verifyFirst?.({ requestHeader, signal: cancellation.signal, timeoutMs });
       // The guard answers a refused token (401, or 503 first when overloaded) without the message.
       const refuse = () => run(create(method.input));
       const decodeAndRun = (bytes: Buffer) => {
@@ -147,37 +153,22 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
         run(request);
       };
       const run = (request: unknown) => {
-        const ms = timeoutMs();
-        const ctx = createHandlerContext({
-          service: hosted.desc,
-          method,
-          protocolName: "grpc",
-          requestMethod: "POST",
-          url: path,
-          requestHeader: headersOf(call.metadata, requestId),
-          ...(ms !== undefined ? { timeoutMs: ms } : {}),
-          ...(verified ? { contextValues: createContextValues().set(VERIFIED_TOKEN, verified) } : {}),
-        });
-        // The client went away: abort the call's signal. (grpc-js also emits "cancelled" after
-        // every finished call, so the listener is removed when the call ends.)
-        const onCancelled = () => ctx.abort(callCancelled());
-        call.once("cancelled", onCancelled);
+        const ctx: CallContext = {
+          requestHeader,
+          signal: cancellation.signal,
+          timeoutMs,
+          ...(verified ? { values: verifiedValues(verified) } : {}),
+        };
         let result: Promise<unknown>;
         try {
           result = Promise.resolve(impl(request, ctx));
         } catch (error) {
           result = Promise.reject(error);
         }
-        result
-          .then(
-            (res) => finish(null, create(method.output as DescMessage, res as never)),
-            (error: unknown) => finish(error),
-          )
-          // Ends the context: clears its deadline timer (connect's handlers do the same).
-          .finally(() => {
-            call.off("cancelled", onCancelled);
-            ctx.abort(callEnded());
-          });
+        result.then(
+          (res) => finish(null, create(method.output as DescMessage, res as never)),
+          (error: unknown) => finish(error),
+        );
       };
       const proceed = () => message.then(decodeAndRun, (error: unknown) => finish(error));
       if (verified === undefined) proceed();
@@ -187,13 +178,11 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
 
-function headersOf(metadata: grpc.Metadata, requestId: string): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value === "string") headers.set(key, value);
-  }
-  headers.set(REQUEST_ID_HEADER, requestId);
-  return headers;
+/** The context values of a call whose token was verified before its message: VERIFIED_TOKEN only. */
+function verifiedValues(verified: Promise<Principal>): CallContext["values"] {
+  return {
+    get: <T>(key: ContextKey<T>): T => (key.id === VERIFIED_TOKEN.id ? (verified as T) : key.defaultValue),
+  };
 }
 
 /** A ConnectError as a grpc-js status, with the google.rpc.Status details in the trailers. */
