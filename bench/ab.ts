@@ -2,7 +2,9 @@
  * A/B: this checkout's service against another built checkout's, side by side in one run.
  *
  *   npm run bench:ab -- --base ../other-checkout [--this DIR] [--rounds 5] [--duration 5]
+ *   npm run bench:ab -- --base . --this-flags="--max-old-space-size=96 --max-semi-space-size=32"
  *
+ * (`--base-flags` / `--this-flags`: each side's Node flags; default: those of npm start.)
  * `--base` is a checkout of an earlier commit that has been built (`npx tsc -p
  * tsconfig.build.json` there, with its own node_modules). Both services run at once on the
  * same demo inventory (this checkout's data/demo-inventory.json, imported into a fresh SQLite
@@ -39,6 +41,8 @@ const { values } = parseArgs({
   options: {
     base: { type: "string" },
     this: { type: "string" },
+    "base-flags": { type: "string", default: "--max-old-space-size=96" },
+    "this-flags": { type: "string", default: "--max-old-space-size=96" },
     rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
@@ -67,12 +71,12 @@ interface Side {
   grpcPort: number;
 }
 
-async function startSide(name: Side["name"], dir: string): Promise<Side> {
+async function startSide(name: Side["name"], dir: string, flags: string): Promise<Side> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   // The bundle where the checkout has one (npm run build since it was introduced), else main.js.
   const bundle = join(dir, "dist/server.mjs");
   const entry = existsSync(bundle) ? bundle : join(dir, "dist/src/server/main.js");
-  const proc = start(process.execPath, ["--max-old-space-size=96", entry], {
+  const proc = start(process.execPath, [...flags.split(/\s+/).filter(Boolean), entry], {
     core: serverCore,
     cwd: dir,
     env: {
@@ -131,8 +135,8 @@ async function measure(side: Side, t: Target): Promise<{ load: LoadResult; cpuMs
   return { load, cpuMsPerRequest: (cpu * 1000) / load.requests };
 }
 
-const base = await startSide("base", resolve(values.base));
-const self = await startSide("this", values.this ? resolve(values.this) : ROOT);
+const base = await startSide("base", resolve(values.base), values["base-flags"]);
+const self = await startSide("this", values.this ? resolve(values.this) : ROOT, values["this-flags"]);
 const scenarios: Array<{ path: Path; c: CaseName }> = [
   { path: "rest", c: "restorable" },
   { path: "rest", c: "failing" },
@@ -184,6 +188,6 @@ for (const s of summary) {
 const out = join(ROOT, "bench", "results", `ab-${began.toISOString().slice(0, 19).replace(/:/g, "-")}Z.json`);
 writeFileSync(
   out,
-  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
+  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, flags: { base: values["base-flags"], this: values["this-flags"] }, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
 );
 console.log(`\n[ab] results: ${out}`);
