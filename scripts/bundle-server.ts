@@ -3,14 +3,15 @@
  * tsc) and everything it imports, as one ES module, dist/server.mjs, the file `npm start`,
  * the Dockerfile and the systemd unit run. Node then reads and compiles one file instead of
  * resolving and loading some 300 modules one by one, which is most of the start-up time
- * (BENCHMARKS.md, issue 14). Beside it, dist/read-inventory-worker.js, the import's reader
- * thread, bundled the same way. Kept out: better-sqlite3 (a native addon, loaded from
+ * (BENCHMARKS.md, issue 14). Kept out: better-sqlite3 (a native addon, loaded from
  * node_modules) and pg-native (optional, never installed). Whitespace and syntax are
  * minified, names are not (stack traces stay readable); dist/server.mjs.map maps it back.
  */
-import { type BuildOptions, build } from "esbuild";
+import { build } from "esbuild";
 
-const common: BuildOptions = {
+await build({
+  entryPoints: ["dist/src/server/main.js"],
+  outfile: "dist/server.mjs",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -25,15 +26,4 @@ const common: BuildOptions = {
   sourcemap: true,
   legalComments: "linked",
   logLevel: "warning",
-};
-
-await Promise.all([
-  build({ ...common, entryPoints: ["dist/src/server/main.js"], outfile: "dist/server.mjs" }),
-  // The inventory import's reader thread (src/store/read-inventory-worker.ts), which the
-  // bundle starts from beside itself (new URL("./read-inventory-worker.js", import.meta.url)).
-  build({
-    ...common,
-    entryPoints: ["dist/src/store/read-inventory-worker.js"],
-    outfile: "dist/read-inventory-worker.js",
-  }),
-]);
+});

@@ -5,8 +5,7 @@ import type { Inventory } from "../domain/types.js";
 import type { BulkImport, BulkRecords, DuplicateCandidate } from "./bulk-import.js";
 import { createIdFingerprints } from "./id-fingerprints.js";
 import { InventoryError } from "./inventory-error.js";
-import type { InventoryFormat } from "./read-inventory-file.js";
-import { readInventoryInWorker } from "./read-inventory-in-worker.js";
+import { type InventoryFormat, readInventoryFile } from "./read-inventory-file.js";
 import type { InventoryCounts, InventoryDeletes, Store } from "./store.js";
 
 export { InventoryError };
@@ -150,7 +149,7 @@ export async function importInventoryFile(
     if (list.length < MAX_CANDIDATES) list.push(candidate);
   };
   try {
-    for await (const raw of readInventoryInWorker(file, options.format, position)) {
+    for await (const raw of readInventoryFile(file, options.format, position)) {
       const records: BulkRecords = { checkpointItems: [], servers: [], volumes: [] };
       for (const r of raw) {
         const parsed = parseInventoryRecord(r.list, r.value, `${r.list}[${r.index}]`);
