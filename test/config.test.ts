@@ -19,7 +19,7 @@ describe("configuration", () => {
       maxCheckItems: 100,
       maxVolumes: 64,
       maxBodyBytes: 1024 * 1024,
-      sqliteMmapMb: 256,
+      sqliteMmapMb: 2048,
       auth: { mode: "none" },
     });
   });

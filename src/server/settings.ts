@@ -43,10 +43,10 @@ export const SETTINGS = {
   GRPC_PORT: integer(50051, 0, 65535, "gRPC (h2c), reflection, health"),
   DATABASE_URL: text("data/restorability.db", "a SQLite file path or `sqlite:PATH`, or a `postgres://` URL"),
   SQLITE_MMAP_MB: integer(
-    256,
+    2048,
     0,
     1_048_576,
-    "SQLite: MiB of the database read through a memory mapping (faster lookups on large inventories; mapped pages count in RSS; 0 turns it off)",
+    "SQLite: MiB of the database read through a memory mapping (faster lookups on large inventories: the whole file up to SQLite's 2 GiB cap; mapped pages are file-backed, they count in RSS but not in anonymous memory; 0 turns it off)",
   ),
   DB_CONNECT_TIMEOUT_MS: integer(2000, 100, 60_000, "PostgreSQL: longest wait for a pooled or new connection"),
   DB_QUERY_TIMEOUT_MS: integer(
