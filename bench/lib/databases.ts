@@ -26,13 +26,14 @@ export interface ImportResult {
 
 /**
  * Generates and imports `items` checkpoint items into `database` (a SQLite path or a PostgreSQL
- * URL). Not pinned: nothing else runs during the import, and `npm run import` has the machine's
- * cores (V8's GC helper threads and libuv's file reads run beside the main thread); pinned to one
- * core the 1M import took 72 s where it takes ~52 s unpinned (BENCHMARKS.md, 2026-12-02).
+ * URL), on every core: nothing else runs during the import, and `npm run import` has the
+ * machine's cores (V8's GC helper threads and libuv's file reads run beside the main thread).
+ * Pinned to one core the 1M import took 71-72 s in the full runs of 2026-12-02 where it took
+ * 51-68 s by hand on both cores (BENCHMARKS.md).
  */
 export async function importDb(_ctx: BenchContext, database: string, items: number): Promise<ImportResult> {
   const out = await run(process.execPath, [dist("bench", "servers", "import-db.js"), database, String(items), "json"], {
-    core: undefined,
+    core: "all",
   });
   return JSON.parse(out.trim().split("\n").at(-1)!) as ImportResult;
 }

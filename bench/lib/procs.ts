@@ -2,7 +2,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const children = new Set<ChildProcess>();
@@ -62,7 +62,11 @@ export interface Proc {
 }
 
 export interface SpawnOptions {
-  core: number | undefined;
+  /**
+   * The core to pin the process to; "all" for every core of the machine (a child otherwise
+   * inherits the orchestrator's own pinning to the load core); undefined: inherit.
+   */
+  core: number | "all" | undefined;
   env?: Record<string, string>;
   ipc?: boolean;
   cwd?: string;
@@ -77,7 +81,9 @@ export function start(command: string, args: string[], options: SpawnOptions): P
   const pinned = TASKSET && options.core !== undefined;
   const stdoutFd = options.stdoutFile ? openSync(options.stdoutFile, "a") : undefined;
   const stdout = stdoutFd ?? "pipe";
-  const child = spawn(pinned ? TASKSET : command, pinned ? ["-c", String(options.core), command, ...args] : args, {
+  // os.cpus(), not availableParallelism(): the latter counts this process's own (pinned) affinity.
+  const cores = options.core === "all" ? `0-${cpus().length - 1}` : String(options.core);
+  const child = spawn(pinned ? TASKSET : command, pinned ? ["-c", cores, command, ...args] : args, {
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: options.ipc ? ["ignore", stdout, "pipe", "ipc"] : ["ignore", stdout, "pipe"],
