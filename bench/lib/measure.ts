@@ -18,6 +18,8 @@ export interface Scenario {
   /** Client concurrency (connections × streams). */
   concurrency: number;
   expect: Expectation;
+  /** CPU seconds used so far by the database server's processes, when the scenario has one. */
+  databaseCpu?: () => number;
 }
 
 /** One run: warm-up, then `seconds` of load while sampling the servers' CPU and RSS and the load's CPU. */
@@ -33,6 +35,7 @@ export async function measure(
   if (warmup > 0) await Promise.all(targets.map((t) => runLoad(tools, t, warmup, ctx.loadCore)));
   await Promise.all(servers.map((s) => ask(s.proc, "reset")));
   const cpu0 = servers.map((s) => cpuSeconds(s.proc.pid) ?? 0);
+  const db0 = scenario.databaseCpu?.();
   const loadPids: number[] = [];
   const loadCpu = new Map<number, number>();
   let rss = 0;
@@ -60,6 +63,7 @@ export async function measure(
   const wall = (performance.now() - t0) / 1000;
   sample();
   const cpu = servers.reduce((sum, s, i) => sum + ((cpuSeconds(s.proc.pid) ?? 0) - cpu0[i]!), 0);
+  const dbCpu = db0 === undefined ? undefined : scenario.databaseCpu!() - db0;
   const stats = await Promise.all(servers.map((s) => ask<ServerStats>(s.proc, "stats")));
   const requests = results.reduce((n, r) => n + r.requests, 0);
   const serverCount = stats.reduce((n, s) => n + s.count, 0);
@@ -76,6 +80,9 @@ export async function measure(
     serverP50Ms: servers.length === 1 ? stats[0]!.p50 : Math.max(...stats.map((s) => s.p50)),
     serverP99Ms: servers.length === 1 ? stats[0]!.p99 : Math.max(...stats.map((s) => s.p99)),
     serverCpuMsPerRequest: serverCount > 0 ? (cpu * 1000) / serverCount : Number.NaN,
+    ...(dbCpu !== undefined
+      ? { databaseCpuMsPerRequest: serverCount > 0 ? (dbCpu * 1000) / serverCount : Number.NaN }
+      : {}),
     serverCpuShare: cpu / wall,
     loadgenCpuShare: loadCpuTotal / wall,
     loadgenCpuMsPerRequest: requests > 0 ? (loadCpuTotal * 1000) / requests : Number.NaN,

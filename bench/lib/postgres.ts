@@ -5,7 +5,20 @@
  */
 import { execFileSync } from "node:child_process";
 import { postgresBinDir, startPostgresCluster } from "../../scripts/lib/postgres-cluster.js";
-import { which } from "./procs.js";
+import { cpuSeconds, which } from "./procs.js";
+
+/**
+ * CPU seconds used so far by a PostgreSQL cluster: the postmaster and its children (the
+ * backends of the service's pooled connections, which live through a run, and the
+ * background processes). A backend that exits takes its CPU time with it.
+ */
+export function clusterCpuSeconds(postmaster: number): number {
+  const children = execFileSync("sh", ["-c", `pgrep -P ${postmaster} || true`], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
+  return [postmaster, ...children].reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
 
 export interface Cluster {
   url: string;

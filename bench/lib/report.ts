@@ -17,6 +17,8 @@ export interface RunRecord {
   serverP99Ms: number;
   /** Server process CPU time per request (all threads). */
   serverCpuMsPerRequest: number;
+  /** CPU time per request of the database server's processes (PostgreSQL scenarios only). */
+  databaseCpuMsPerRequest?: number;
   /** Server CPU time ÷ wall time (1 = one core busy). */
   serverCpuShare: number;
   loadgenCpuShare: number;
@@ -376,11 +378,15 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
         "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out.",
     );
     lines.push("");
-    lines.push("| instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) |");
-    lines.push("|---|---|---|---|---|");
+    lines.push(
+      "| instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) |",
+    );
+    lines.push("|---|---|---|---|---|---|");
     for (const row of pg.rows) {
-      const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => r[k] as number)));
-      lines.push(`| ${row.instances} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} |`);
+      const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => (r[k] as number | undefined) ?? Number.NaN)));
+      lines.push(
+        `| ${row.instances} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} |`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;

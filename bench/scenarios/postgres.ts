@@ -5,7 +5,7 @@ import { restBody } from "../lib/fixtures.js";
 import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
 import type { Tools } from "../lib/loadgen.js";
 import { measureOrRetry, runLine, type Scenario } from "../lib/measure.js";
-import { type Cluster, startCluster } from "../lib/postgres.js";
+import { type Cluster, clusterCpuSeconds, startCluster } from "../lib/postgres.js";
 import { stop } from "../lib/procs.js";
 import type { BenchResults, RunRecord } from "../lib/report.js";
 import { type Server, startService } from "../lib/servers.js";
@@ -48,6 +48,7 @@ export async function postgresScenario(
       entries: 1,
       concurrency: HTTP_CONNECTIONS,
       expect: allRestorable(1),
+      databaseCpu: () => clusterCpuSeconds(cluster!.pid),
     });
     const one = scenario([a]);
     const two = scenario([a, b]);
