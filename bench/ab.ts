@@ -17,7 +17,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import { freePort } from "../scripts/lib/free-port.js";
 import { GRPC_CONNECTIONS, GRPC_STREAMS, HTTP_CONNECTIONS, SECRET } from "./lib/context.js";
 import {
@@ -36,6 +35,7 @@ import { machine } from "./lib/machine.js";
 import { ROOT } from "./lib/paths.js";
 import { canPin, cpuSeconds, type Proc, pinSelf, start, stop, waitHttp } from "./lib/procs.js";
 import { fmt, spread } from "./lib/stats.js";
+import { tokens } from "./lib/targets.js";
 
 const { values } = parseArgs({
   options: {
@@ -94,12 +94,7 @@ async function startSide(name: Side["name"], dir: string, flags: string): Promis
   return { name, dir, proc, httpPort, grpcPort };
 }
 
-const token = await new SignJWT({ project_id: DEMO_PROJECT, roles: [] })
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject("bench-ab")
-  .setIssuedAt()
-  .setExpirationTime("1h")
-  .sign(new TextEncoder().encode(SECRET));
+const token = (await tokens()).demo;
 
 const cases = { restorable: RESTORABLE, failing: FAILING } as const;
 type CaseName = keyof typeof cases;

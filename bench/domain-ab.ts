@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type InventoryListName, parseInventoryRecord } from "../src/domain/inventory-schema.js";
 import type { RestoreEntry, RestoreFacts } from "../src/domain/restore-rules.js";
 import { checkRestorable } from "../src/domain/restore-rules.js";
 import type { Verdict } from "../src/domain/verdict.js";
@@ -29,28 +30,35 @@ const base = (await import(join(resolve(values.base), "dist/src/domain/restore-r
 };
 const N = Number(values.iterations);
 
-type Json = Record<string, unknown>;
-const camel = (o: Json): Json =>
-  Object.fromEntries(
-    Object.entries(o).map(([k, v]) => [
-      k.replace(/_(.)/g, (_, c: string) => c.toUpperCase()),
-      Array.isArray(v) ? v.map((x) => camel(x as Json)) : v,
-    ]),
-  );
-const inventory = JSON.parse(readFileSync(DEMO_INVENTORY, "utf8")) as Record<string, Json[]>;
-const items = new Map(inventory.checkpoint_items!.map((i) => [i.id as string, camel(i)]));
-const servers = new Map(inventory.servers!.map((s) => [s.id as string, camel(s)]));
-const volumes = inventory.volumes!.map(camel);
+// The demo inventory as domain values, through the service's own record parse (what an import does).
+const inventory = JSON.parse(readFileSync(DEMO_INVENTORY, "utf8")) as Record<InventoryListName, unknown[]>;
+function parsed<L extends InventoryListName>(list: L) {
+  return inventory[list].map((value, i) => {
+    const r = parseInventoryRecord(list, value, `${list}[${i}]`);
+    if (!r.ok) throw new Error(`domain-ab: ${r.message}`);
+    return r.record;
+  });
+}
+const items = new Map(parsed("checkpoint_items").map((i) => [i.id, i]));
+const servers = new Map(parsed("servers").map((s) => [s.id, s]));
+const volumes = parsed("volumes");
 
 function input(c: DemoCase): { entry: RestoreEntry; facts: RestoreFacts } {
-  const { target } = c.request;
-  const entry = camel(c.request as unknown as Json) as unknown as RestoreEntry;
-  const facts = {
-    item: items.get(c.request.checkpoint_item_id),
+  const { checkpoint_item_id, target } = c.request;
+  const entry: RestoreEntry = {
+    checkpointItemId: checkpoint_item_id,
+    target: {
+      resourceId: target.resource_id,
+      resourceType: target.resource_type,
+      volumes: target.volumes.map((m) => ({ backupId: m.backup_id, volumeId: m.volume_id })),
+    },
+  };
+  const facts: RestoreFacts = {
+    item: items.get(checkpoint_item_id),
     server: servers.get(target.resource_id),
     serverVolumes: volumes.filter((v) => v.serverId === target.resource_id),
-  } as unknown as RestoreFacts;
-  return { entry: { ...entry, target: camel(target as unknown as Json) as RestoreEntry["target"] }, facts };
+  };
+  return { entry, facts };
 }
 
 console.log("| case | base ns/entry | this ns/entry | this ÷ base |\n|---|---|---|---|");
