@@ -32,6 +32,8 @@ const BUSY_ITEM_STATUSES: ReadonlySet<string> = new Set([
   "deleting",
 ]);
 const TERMINATED_SERVER_STATUSES: ReadonlySet<string> = new Set(["DELETED", "SOFT_DELETED"]);
+const UNSTABLE_SERVER_STATUSES: ReadonlySet<string> = new Set(["ERROR", "RESIZE", "VERIFY_RESIZE"]);
+
 /** The element of `list` with this id (lists here are a few dozen long at most). */
 function byId<T extends { id: string }>(list: ReadonlyArray<T>, id: string): T | undefined {
   for (const x of list) if (x.id === id) return x;
@@ -50,8 +52,6 @@ function mapsBackup(mappings: ReadonlyArray<{ backupId: string }>, backupId: str
   for (const m of mappings) if (m.backupId === backupId) return true;
   return false;
 }
-
-const UNSTABLE_SERVER_STATUSES: ReadonlySet<string> = new Set(["ERROR", "RESIZE", "VERIFY_RESIZE"]);
 
 /**
  * The 18 restorability rules of the CSBS API (docs/contract.md §5), in rule order.
