@@ -31,7 +31,7 @@ export interface ImportResult {
  * Pinned to one core the 1M import took 71-72 s in the full runs of 2026-12-02 where it took
  * 51-68 s by hand on both cores (BENCHMARKS.md).
  */
-export async function importDb(_ctx: BenchContext, database: string, items: number): Promise<ImportResult> {
+export async function importDb(database: string, items: number): Promise<ImportResult> {
   const out = await run(process.execPath, [dist("bench", "servers", "import-db.js"), database, String(items), "json"], {
     core: "all",
   });
@@ -53,7 +53,7 @@ export async function ensureDb(
     return { path, result: { ...result, cached: true } };
   }
   ctx.log(`generating and importing ${items.toLocaleString("en-US")} checkpoint items into ${path} ...`);
-  const result = { ...(await importDb(ctx, path, items)), measuredAt: new Date().toISOString() };
+  const result = { ...(await importDb(path, items)), measuredAt: new Date().toISOString() };
   writeFileSync(meta, JSON.stringify(result, null, 2));
   ctx.log(
     `imported in ${result.importSeconds.toFixed(1)} s (generation ${result.generateSeconds.toFixed(1)} s, not counted)`,

@@ -32,7 +32,7 @@ export async function postgresScenario(
   const items = ctx.sizes.small;
   try {
     ctx.log(`PostgreSQL: importing ${items} items ...`);
-    const imported = await importDb(ctx, cluster.url, items);
+    const imported = await importDb(cluster.url, items);
     const bodies = restoreBodies(items, 1, 2000).map(restBody);
     const rows: { instances: number; runs: RunRecord[] }[] = [];
     const a = await startService(ctx, "pg-a", cluster.url);
