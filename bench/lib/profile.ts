@@ -1,10 +1,12 @@
 /** Summaries of V8 CPU profiles (node --cpu-prof): self time by package/area and by function. */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { SourceMap } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   hitCount?: number;
   children?: number[];
 }
@@ -15,6 +17,10 @@ interface Profile {
   startTime: number;
   endTime: number;
 }
+
+/** The project's own code: compiled (dist/src, dist/gen, dist/bench) or, through a bundle's source map, its sources. */
+const OURS = /^file:\/\/.*?\/(?:dist\/)?(src\/[^/]+|gen|bench)\//;
+const isOurs = (url: string) => !url.includes("/node_modules/") && /^file:\/\/.*?\/(?:dist\/)?src\//.test(url);
 
 /** Where a frame's code lives: a package, a directory of ours, Node internals, or V8. */
 export function area(url: string, name: string): string {
@@ -31,9 +37,42 @@ export function area(url: string, name: string): string {
     const m = /^node:(internal\/)?([^/]+)/.exec(url);
     return `node:${m?.[2] ?? url}`;
   }
-  const ours = /\/dist\/(src\/[^/]+|gen|bench)\//.exec(url);
+  const ours = OURS.exec(url);
   if (ours) return ours[1]!;
   return url;
+}
+
+/**
+ * A frame of a bundle (dist/server.mjs, with its .map beside it) moved to the module it came
+ * from (dist/src/..., node_modules/...), so that areas, functions and the inclusive time of the
+ * service's own functions read as they would unbundled. Frames of other files are unchanged.
+ */
+function createFrameResolver(): (frame: ProfileNode["callFrame"]) => ProfileNode["callFrame"] {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (url: string): SourceMap | null => {
+    let map = maps.get(url);
+    if (map !== undefined) return map;
+    map = null;
+    if (url.startsWith("file:")) {
+      const file = `${fileURLToPath(url)}.map`;
+      if (existsSync(file)) map = new SourceMap(JSON.parse(readFileSync(file, "utf8")));
+    }
+    maps.set(url, map);
+    return map;
+  };
+  return (frame) => {
+    const map = frame.url ? mapOf(frame.url) : null;
+    if (!map) return frame;
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as {
+      originalSource?: string;
+      originalLine?: number;
+    };
+    if (!entry.originalSource) return frame;
+    const source = entry.originalSource.startsWith("file:")
+      ? entry.originalSource
+      : pathToFileURL(join(fileURLToPath(frame.url), "..", entry.originalSource)).href;
+    return { ...frame, url: source, lineNumber: entry.originalLine ?? frame.lineNumber };
+  };
 }
 
 /** Self time per area and the top functions, for every .cpuprofile in dir, as Markdown. */
@@ -45,12 +84,14 @@ export function summarizeProfiles(dir: string, top = 25): string {
   let total = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
     const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+    const resolve = createFrameResolver();
+    for (const n of profile.nodes) n.callFrame = resolve(n.callFrame);
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const label = (n: ProfileNode) => {
       const { functionName, url, lineNumber } = n.callFrame;
-      const short = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "")}:${lineNumber + 1}` : "";
+      const short = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "").replace(/^file:\/\/.*?\/(src|gen|bench)\//, "$1/")}:${lineNumber + 1}` : "";
       return `${functionName || "(anonymous)"} ${short}`.trim();
     };
     // Self time from samples × time deltas (µs).
@@ -75,7 +116,7 @@ export function summarizeProfiles(dir: string, top = 25): string {
       const seen = new Set<string>();
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const frame = byId.get(at)!;
-        if (!/\/dist\/src\//.test(frame.callFrame.url)) continue;
+        if (!isOurs(frame.callFrame.url)) continue;
         const k = label(frame);
         if (seen.has(k)) continue;
         seen.add(k);
