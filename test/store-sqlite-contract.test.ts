@@ -8,6 +8,12 @@ import { defineStoreContract } from "./support/store-contract.js";
 const dir = mkdtempSync(join(tmpdir(), "restorability-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-defineStoreContract("SQLite (temp file)", async (onQuery) =>
-  createSqliteStore({ path: join(dir, "store.db"), onQuery }),
+// With the hot path's cache of looked-up objects (the default) and without it: the same answers.
+defineStoreContract(
+  "SQLite (temp file)",
+  async (onQuery) => createSqliteStore({ path: join(dir, "store.db"), onQuery }),
+  { cached: true },
+);
+defineStoreContract("SQLite (temp file, no cache)", async (onQuery) =>
+  createSqliteStore({ path: join(dir, "uncached.db"), onQuery, cacheEntries: 0 }),
 );

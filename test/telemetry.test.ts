@@ -69,6 +69,7 @@ describe("metrics", () => {
       pass: await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "" }),
       fail: await metric("csbs_check_verdicts_total", { method: "CheckRestorable", error_code: "CSBS.6017" }),
       hist: await metric("csbs_request_duration_seconds_count", { protocol: "rest", method: "CheckRestorable" }),
+      hits: await metric("csbs_store_cache_lookups_total", { result: "hit" }),
     };
     for (let i = 0; i < 7; i++) {
       const res = await restCheck([passing.request, failing.request, failing.request], `metrics-${i}`);
@@ -95,7 +96,11 @@ describe("metrics", () => {
     expect(await metric("csbs_request_duration_seconds_count", { protocol: "rest", method: "CheckRestorable" })).toBe(
       before.hist + 7,
     );
-    expect(await metric("csbs_store_query_duration_seconds_count", { table: "servers" })).toBeGreaterThanOrEqual(7);
+    // The same check 7 times: read from the database once, then from the store's cache.
+    expect(await metric("csbs_store_query_duration_seconds_count", { table: "servers" })).toBeGreaterThanOrEqual(1);
+    expect(await metric("csbs_store_cache_lookups_total", { result: "hit" })).toBeGreaterThanOrEqual(
+      before.hits + 6 * 2,
+    );
     const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     // Only RPC calls are counted: no probe, scrape or route label exists.

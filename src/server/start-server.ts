@@ -172,7 +172,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
     });
     await monitor.probe();
-    telemetry.watch({ inFlight: () => guard.inFlight(), storeUp: () => monitor.healthy });
+    telemetry.watch({
+      inFlight: () => guard.inFlight(),
+      storeUp: () => monitor.healthy,
+      storeCache: store.cacheStats ? () => store.cacheStats!() : undefined,
+    });
 
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
@@ -289,6 +293,7 @@ async function connectStore(config: Config, logger: Logger, telemetry: Telemetry
       dbQueryTimeoutMs: config.dbQueryTimeoutMs,
       dbPoolMax: config.dbPoolMax,
       sqliteMmapMb: config.sqliteMmapMb,
+      sqliteCacheEntries: config.sqliteCacheEntries,
       onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
     });
   if (config.database.kind === "sqlite") {

@@ -7,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { viewError } from "../service/csbs-error.js";
+import type { FactsCacheStats } from "../store/facts-cache.js";
 import { PROJECT_DIR } from "./config.js";
 
 export type Protocol = "rest" | "grpc" | "connect" | "grpc-web";
@@ -37,6 +38,8 @@ export interface TelemetrySources {
   inFlight: () => number;
   /** The store answered its last probe. */
   storeUp: () => boolean;
+  /** The store's cache of looked-up objects (SQLite), if it has one. */
+  storeCache?: (() => FactsCacheStats) | undefined;
 }
 
 export interface Telemetry {
@@ -133,6 +136,27 @@ export function createTelemetry(logger: Logger): Telemetry {
     registers: [registry],
     collect() {
       this.set(sources?.inFlight() ?? 0);
+    },
+  });
+  new Counter({
+    name: "csbs_store_cache_lookups_total",
+    help: "Objects (checkpoint items, servers) the hot path looked for in the store's cache (SQLite), by result: hit, or miss (read from the database).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+    collect() {
+      const stats = sources?.storeCache?.();
+      if (stats === undefined) return;
+      this.reset();
+      this.inc({ result: "hit" }, stats.hits);
+      this.inc({ result: "miss" }, stats.misses);
+    },
+  });
+  new Gauge({
+    name: "csbs_store_cache_entries",
+    help: "Objects held in the store's cache (SQLite; it is emptied whenever the database changes).",
+    registers: [registry],
+    collect() {
+      this.set(sources?.storeCache?.().entries ?? 0);
     },
   });
   new Gauge({

@@ -8,6 +8,8 @@ export interface CreateStoreOptions {
   onQuery?: QueryObserver;
   /** SQLite only: MiB read through a memory mapping (0: none). */
   sqliteMmapMb?: number;
+  /** SQLite only: most items, and most servers, kept between checks (0: none). */
+  sqliteCacheEntries?: number;
   /** PostgreSQL only: longest wait for a connection, in ms. */
   dbConnectTimeoutMs?: number;
   /** PostgreSQL only: longest time one statement may run, in ms. */
@@ -26,6 +28,7 @@ export async function createStore(database: DatabaseConfig, options: CreateStore
         path: database.path,
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
         sqliteMmapMb: options.sqliteMmapMb,
+        cacheEntries: options.sqliteCacheEntries,
       });
     case "postgres": {
       const { createPostgresStore } = await import("./postgres-store.js");

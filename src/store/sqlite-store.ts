@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
-import type { CheckpointItem, Inventory, Volume } from "../domain/types.js";
+import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { createTimed } from "./create-timed.js";
+import { createFactsCache, type ServerFacts } from "./facts-cache.js";
 import { groupBy } from "./group-by.js";
 import {
   type BackupRow,
@@ -32,7 +33,16 @@ export interface SqliteStoreOptions {
   onQuery?: QueryObserver;
   /** MiB of the file read through a memory mapping (SQLITE_MMAP_MB; 0 or unset: none). */
   sqliteMmapMb?: number | undefined;
+  /**
+   * Most checkpoint items, and most servers, whose rows the hot path keeps between checks
+   * (src/store/facts-cache.ts; SQLITE_CACHE_ENTRIES, default 10,000; 0: none). Exact: kept
+   * only until the database changes (this connection's writes, or another's commit).
+   */
+  cacheEntries?: number | undefined;
 }
+
+/** SQLITE_CACHE_ENTRIES' default. */
+export const SQLITE_CACHE_ENTRIES = 10_000;
 
 /** Versioned schema; each entry runs once, in order, in its own transaction. */
 const MIGRATIONS: ReadonlyArray<string> = [
@@ -87,6 +97,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
 
   const timed = createTimed(options.onQuery, toStoreError);
+  const cache = createFactsCache({ maxEntries: options.cacheEntries ?? SQLITE_CACHE_ENTRIES });
+  // Changes when another connection (another process: `npm run import`, a second instance)
+  // commits; this connection's own writes clear the cache where they are made.
+  const dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
+  const syncCache = () => {
+    try {
+      cache.sync(dataVersion.get()!);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  };
 
   const selectProvider = db.prepare<[string], { id: string }>("SELECT id FROM providers WHERE id = ?");
   const selectItems = db.prepare<[string, string, string], ItemRow>(
@@ -211,11 +232,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     kind: "sqlite",
     async lookUp({ projectId, providerId, checkpointItemIds, serverIds }) {
       const facts: CheckFacts = { providerKnown: false, items: new Map(), servers: new Map(), volumes: new Map() };
-      if (checkpointItemIds.length > 0) {
+      syncCache();
+      // Cached objects first; one statement for the items not cached, one for the servers.
+      const missingItems: string[] = [];
+      for (const id of checkpointItemIds) {
+        const hit = cache.item(projectId, providerId, id);
+        if (hit === undefined) missingItems.push(id);
+        else if (hit !== null) facts.items.set(id, hit);
+      }
+      if (missingItems.length > 0) {
+        const ids = missingItems;
         const rows = timed(ITEM_TABLES, () =>
-          checkpointItemIds.length === 1
-            ? selectItemOne.all(projectId, checkpointItemIds[0]!, providerId)
-            : selectItemList.all(projectId, providerId, JSON.stringify(checkpointItemIds)),
+          ids.length === 1
+            ? selectItemOne.all(projectId, ids[0]!, providerId)
+            : selectItemList.all(projectId, providerId, JSON.stringify(ids)),
         );
         let item: CheckpointItem | undefined;
         for (const r of rows) {
@@ -225,27 +255,43 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           }
           if (r.b_id !== null) item.volumeBackups.push(toPrefixedVolumeBackup(r));
         }
+        for (const id of ids) cache.setItem(projectId, providerId, id, facts.items.get(id) ?? null);
       }
-      const rows = timed(SERVER_TABLES, () =>
-        serverIds.length === 1
-          ? selectServerOne.all(providerId, serverIds[0]!, projectId, projectId)
-          : selectServerList.all(providerId, JSON.stringify(serverIds), projectId, projectId),
-      );
-      let sid: string | null = null;
-      let volumes: Volume[] = [];
-      for (const r of rows) {
-        facts.providerKnown = r.known === 1;
-        if (r.sid === null) continue;
-        if (r.sid !== sid) {
-          sid = r.sid;
-          if (r.id !== null) facts.servers.set(sid, toServer(r));
-          volumes = [];
-        }
-        if (r.v_id !== null) {
-          if (volumes.length === 0) facts.volumes.set(sid, volumes);
-          volumes.push(toPrefixedVolume(r));
-        }
+      const missingServers: string[] = [];
+      for (const id of serverIds) {
+        const hit = cache.server(projectId, id);
+        if (hit === undefined) missingServers.push(id);
+        else addServer(facts, id, hit);
       }
+      let providerKnown = cache.provider(providerId);
+      if (missingServers.length > 0) {
+        const ids = missingServers;
+        const rows = timed(SERVER_TABLES, () =>
+          ids.length === 1
+            ? selectServerOne.all(providerId, ids[0]!, projectId, projectId)
+            : selectServerList.all(providerId, JSON.stringify(ids), projectId, projectId),
+        );
+        let sid: string | null = null;
+        let found: ServerFacts = { server: undefined, volumes: [] };
+        for (const r of rows) {
+          providerKnown = r.known === 1;
+          if (r.sid === null) continue;
+          if (r.sid !== sid) {
+            sid = r.sid;
+            found = { server: r.id !== null ? toServer(r) : undefined, volumes: [] };
+            cache.setServer(projectId, sid, found);
+            if (found.server) facts.servers.set(sid, found.server);
+          }
+          if (r.v_id !== null) {
+            if (found.volumes.length === 0) facts.volumes.set(sid, found.volumes);
+            found.volumes.push(toPrefixedVolume(r));
+          }
+        }
+      } else if (providerKnown === undefined) {
+        providerKnown = timed("providers", () => selectProvider.get(providerId) !== undefined);
+      }
+      facts.providerKnown = providerKnown ?? false;
+      cache.setProvider(providerId, facts.providerKnown);
       return facts;
     },
     async hasProvider(providerId) {
@@ -275,11 +321,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return groupBy(rows, (r) => r.server_id!, toVolume);
     },
     async write(upserts, deletes = []) {
-      return timed("inventory", () => writeAll.immediate(upserts, deletes));
+      try {
+        return timed("inventory", () => writeAll.immediate(upserts, deletes));
+      } finally {
+        cache.clear();
+      }
     },
     async openBulkImport() {
-      return createSqliteBulkImport(db);
+      const bulk = createSqliteBulkImport(db);
+      // The merge writes through this connection: what was cached before (or read during it) goes.
+      const cleared =
+        <A extends unknown[], T>(run: (...args: A) => Promise<T>) =>
+        async (...args: A): Promise<T> => {
+          try {
+            return await run(...args);
+          } finally {
+            cache.clear();
+          }
+        };
+      return { ...bulk, commit: cleared(bulk.commit), abort: cleared(bulk.abort) };
     },
+    cacheStats: () => cache.stats(),
     async ping() {
       timed("ping", () => db.prepare("SELECT 1").get());
     },
@@ -287,6 +349,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (db.open) db.close();
     },
   };
+}
+
+/** A cached server's facts into one check's. */
+function addServer(facts: CheckFacts, id: string, found: ServerFacts): void {
+  if (found.server !== undefined) facts.servers.set(id, found.server);
+  if (found.volumes.length > 0) facts.volumes.set(id, found.volumes);
 }
 
 function migrate(db: Database.Database): void {

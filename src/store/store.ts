@@ -1,5 +1,6 @@
 import type { CheckpointItem, Inventory, Server, Volume } from "../domain/types.js";
 import type { BulkImport } from "./bulk-import.js";
+import type { FactsCacheStats } from "./facts-cache.js";
 
 /** The objects to delete, all of one project. */
 export interface InventoryDeletes {
@@ -51,8 +52,9 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   /**
    * The hot path: the provider, the items with their backups, the servers and their
-   * volumes of one check, fresh from the database (SQLite: two statements, each specialised
-   * for a single id; PostgreSQL: one statement, one round trip).
+   * volumes of one check, as committed in the database (SQLite: from its cache of recent
+   * objects, exact, and at most two statements for the others, each specialised for a single
+   * id; PostgreSQL: one statement, one round trip, no cache: several instances share it).
    */
   lookUp(lookup: CheckLookup): Promise<CheckFacts>;
   hasProvider(providerId: string): Promise<boolean>;
@@ -70,6 +72,8 @@ export interface Store {
   write(upserts: Inventory, deletes?: ReadonlyArray<InventoryDeletes>): Promise<InventoryCounts>;
   /** Starts a streamed import (src/store/bulk-import.ts): staged, then merged in one transaction. */
   openBulkImport(): Promise<BulkImport>;
+  /** The hot path's cache of looked-up objects (SQLite), counted since start; absent: no cache (PostgreSQL). */
+  cacheStats?(): FactsCacheStats;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
