@@ -20,7 +20,7 @@ describe("configuration", () => {
       maxVolumes: 64,
       maxBodyBytes: 1024 * 1024,
       sqliteMmapMb: 2048,
-      sqliteCacheEntries: 10_000,
+      storeCacheEntries: 10_000,
       auth: { mode: "none" },
     });
   });
@@ -30,7 +30,7 @@ describe("configuration", () => {
     ["GRPC_PORT", "70000"],
     ["MAX_CHECK_ITEMS", "0"],
     ["SQLITE_MMAP_MB", "-1"],
-    ["SQLITE_CACHE_ENTRIES", "-1"],
+    ["STORE_CACHE_ENTRIES", "-1"],
     ["LOG_LEVEL", "loud"],
     ["DATABASE_URL", "mysql://x/y"],
     ["AUTH_JWT_SECRET", "short"],

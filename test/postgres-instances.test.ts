@@ -45,7 +45,7 @@ describe.skipIf(baseUrl === undefined)("two service instances on one PostgreSQL 
     await client.connect();
     try {
       const { rows } = await client.query("SELECT version FROM schema_migrations ORDER BY version");
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await client.end();
     }

@@ -181,7 +181,7 @@ describe("SQLite facts cache", () => {
     }
   });
 
-  it("SQLITE_CACHE_ENTRIES=0: nothing is kept, every lookUp reads", async () => {
+  it("STORE_CACHE_ENTRIES=0: nothing is kept, every lookUp reads", async () => {
     await store.close();
     store = await open(0);
     await look();

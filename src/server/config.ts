@@ -18,7 +18,7 @@ export interface Config {
   dbQueryTimeoutMs: number;
   dbPoolMax: number;
   sqliteMmapMb: number;
-  sqliteCacheEntries: number;
+  storeCacheEntries: number;
   inventoryFile: string | undefined;
   auth: AuthConfig;
   demoProjectId: string;
@@ -183,7 +183,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     dbQueryTimeoutMs: integer("DB_QUERY_TIMEOUT_MS"),
     dbPoolMax: integer("DB_POOL_MAX"),
     sqliteMmapMb: integer("SQLITE_MMAP_MB"),
-    sqliteCacheEntries: integer("SQLITE_CACHE_ENTRIES"),
+    storeCacheEntries: integer("STORE_CACHE_ENTRIES"),
     inventoryFile: optionalPath(optional("INVENTORY_FILE")),
     auth,
     demoProjectId,

@@ -42,11 +42,11 @@ export const SETTINGS = {
   HTTP_PORT: integer(8080, 0, 65535, "REST gateway, Connect, gRPC-Web, probes, metrics (HTTP/1.1)"),
   GRPC_PORT: integer(50051, 0, 65535, "gRPC (h2c), reflection, health"),
   DATABASE_URL: text("data/restorability.db", "a SQLite file path or `sqlite:PATH`, or a `postgres://` URL"),
-  SQLITE_CACHE_ENTRIES: integer(
+  STORE_CACHE_ENTRIES: integer(
     10_000,
     0,
     10_000_000,
-    "SQLite: most checkpoint items, and most servers, whose rows are kept between checks (a repeated check reads no rows; exact: dropped whenever the database changes, by this instance or another process; about 1.3 KB of heap each, so the default holds at most about 25 MB; 0 turns it off)",
+    "most checkpoint items, and most servers, whose rows are kept in memory between checks (a repeated check reads no rows). Emptied whenever the database changes: SQLite at this instance's writes and at any other process's commit (PRAGMA data_version); PostgreSQL at this instance's writes and at every commit to the inventory's tables, by any writer (triggers notify every instance; while an instance cannot listen, it reads every check from the database). About 1.3 KB of heap each, so the default holds at most about 25 MB; 0 turns it off",
   ),
   SQLITE_MMAP_MB: integer(
     2048,

@@ -293,7 +293,7 @@ async function connectStore(config: Config, logger: Logger, telemetry: Telemetry
       dbQueryTimeoutMs: config.dbQueryTimeoutMs,
       dbPoolMax: config.dbPoolMax,
       sqliteMmapMb: config.sqliteMmapMb,
-      sqliteCacheEntries: config.sqliteCacheEntries,
+      storeCacheEntries: config.storeCacheEntries,
       onBackgroundError: (err) => logger.warn({ err }, "store connection lost (the pool reconnects on the next call)"),
     });
   if (config.database.kind === "sqlite") {

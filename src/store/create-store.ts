@@ -8,8 +8,8 @@ export interface CreateStoreOptions {
   onQuery?: QueryObserver;
   /** SQLite only: MiB read through a memory mapping (0: none). */
   sqliteMmapMb?: number;
-  /** SQLite only: most items, and most servers, kept between checks (0: none). */
-  sqliteCacheEntries?: number;
+  /** Most items, and most servers, kept between checks (0: none; STORE_CACHE_ENTRIES). */
+  storeCacheEntries?: number;
   /** PostgreSQL only: longest wait for a connection, in ms. */
   dbConnectTimeoutMs?: number;
   /** PostgreSQL only: longest time one statement may run, in ms. */
@@ -28,11 +28,11 @@ export async function createStore(database: DatabaseConfig, options: CreateStore
         path: database.path,
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
         sqliteMmapMb: options.sqliteMmapMb,
-        cacheEntries: options.sqliteCacheEntries,
+        cacheEntries: options.storeCacheEntries,
       });
     case "postgres": {
       const { createPostgresStore } = await import("./postgres-store.js");
-      return createPostgresStore({ url: database.url, ...options });
+      return createPostgresStore({ url: database.url, ...options, cacheEntries: options.storeCacheEntries });
     }
   }
 }

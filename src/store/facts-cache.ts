@@ -1,5 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { CheckpointItem, Server, Volume } from "../domain/types.js";
+import type { BulkImport } from "./bulk-import.js";
+import type { CheckFacts, CheckLookup } from "./store.js";
 
 /** What a check reads of one requested server id: the server (if it exists) and the volumes attached to that id. */
 export interface ServerFacts {
@@ -21,16 +23,19 @@ export interface FactsCacheStats {
  * attached volumes (or their absence), providers. Bounded: at most `maxEntries` items and as
  * many servers, least recently used first out.
  *
- * Exact, never stale: the owner calls `sync` with the database's version before every read
- * (SQLite's `PRAGMA data_version`, which changes when another connection commits) and
- * `clear` after every write of its own, so nothing cached is older than the last committed
- * write. What it holds is shared by every check that reads it: read-only.
+ * Exact: the owner empties it whenever the database changes: after every write of its own,
+ * and when another writer commits (SQLite: `sync` with `PRAGMA data_version` before every
+ * read; PostgreSQL: `clear` on the notification its triggers send). An owner whose reads
+ * are asynchronous stores what a read returned only if `generation()` did not move while it
+ * ran. What it holds is shared by every check that reads it: read-only.
  */
 export interface FactsCache {
   /** Forgets everything when `version` is not the one the cached facts were read at. */
   sync(version: number): void;
   /** Forgets everything (after a write of the owner's). */
   clear(): void;
+  /** Moves on every clear: a read begun in an earlier generation may be older than the cache. */
+  generation(): number;
   /** The item, `null` when it is known not to exist, `undefined` when not cached. */
   item(projectId: string, providerId: string, id: string): CheckpointItem | null | undefined;
   setItem(projectId: string, providerId: string, id: string, item: CheckpointItem | null): void;
@@ -46,6 +51,9 @@ export interface FactsCacheOptions {
   maxEntries: number;
 }
 
+/** STORE_CACHE_ENTRIES' default. */
+export const STORE_CACHE_ENTRIES = 10_000;
+
 /** Keys: ids never hold a NUL. */
 const key = (...parts: string[]) => parts.join("\0");
 /** Providers are a static table; a bound on them only guards against a flood of unknown ids. */
@@ -58,9 +66,11 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
   const servers = new LRUCache<string, ServerFacts>({ max });
   const providers = new Map<string, boolean>();
   let version: number | undefined;
+  let generation = 0;
   const counts = { hits: 0, misses: 0, clears: 0 };
 
   const clear = () => {
+    generation++;
     if (items.size > 0 || servers.size > 0 || providers.size > 0) counts.clears++;
     items.clear();
     servers.clear();
@@ -80,6 +90,7 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
       }
     },
     clear,
+    generation: () => generation,
     item: (projectId, providerId, id) => counted(items.get(key(projectId, providerId, id)))?.value,
     setItem(projectId, providerId, id, item) {
       if (enabled) items.set(key(projectId, providerId, id), { value: item });
@@ -96,4 +107,83 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
     },
     stats: () => ({ ...counts, entries: items.size + servers.size }),
   };
+}
+
+/** What a store read from its database for the ids the cache lacked. */
+export interface FetchedFacts {
+  providerKnown: boolean;
+  /** The items found among the ids asked for. */
+  items: Map<string, CheckpointItem>;
+  /** The servers and attached volumes found among the ids asked for (an id with neither may be absent). */
+  servers: Map<string, ServerFacts>;
+}
+
+const NO_SERVER: ServerFacts = Object.freeze({ server: undefined, volumes: [] as Volume[] }) as ServerFacts;
+
+/**
+ * One check's facts through the cache: what it holds, and one `fetch` for the rest (the
+ * items and servers it lacks; both lists empty when only the provider is unknown), kept for
+ * the next checks when `mayKeep()` and no clear happened while the fetch ran.
+ */
+export async function readThrough(
+  cache: FactsCache,
+  { projectId, providerId, checkpointItemIds, serverIds }: CheckLookup,
+  fetch: (itemIds: string[], serverIds: string[]) => FetchedFacts | Promise<FetchedFacts>,
+  mayKeep: () => boolean = () => true,
+): Promise<CheckFacts> {
+  const facts: CheckFacts = { providerKnown: false, items: new Map(), servers: new Map(), volumes: new Map() };
+  const missingItems: string[] = [];
+  for (const id of checkpointItemIds) {
+    const hit = cache.item(projectId, providerId, id);
+    if (hit === undefined) missingItems.push(id);
+    else if (hit !== null) facts.items.set(id, hit);
+  }
+  const missingServers: string[] = [];
+  for (const id of serverIds) {
+    const hit = cache.server(projectId, id);
+    if (hit === undefined) missingServers.push(id);
+    else addServer(facts, id, hit);
+  }
+  const known = cache.provider(providerId);
+  if (missingItems.length === 0 && missingServers.length === 0 && known !== undefined) {
+    facts.providerKnown = known;
+    return facts;
+  }
+  const generation = cache.generation();
+  const pending = fetch(missingItems, missingServers);
+  const fetched = pending instanceof Promise ? await pending : pending;
+  const keep = mayKeep() && cache.generation() === generation;
+  facts.providerKnown = fetched.providerKnown;
+  if (keep) cache.setProvider(providerId, fetched.providerKnown);
+  for (const id of missingItems) {
+    const item = fetched.items.get(id);
+    if (item !== undefined) facts.items.set(id, item);
+    if (keep) cache.setItem(projectId, providerId, id, item ?? null);
+  }
+  for (const id of missingServers) {
+    const found = fetched.servers.get(id) ?? NO_SERVER;
+    addServer(facts, id, found);
+    if (keep) cache.setServer(projectId, id, found);
+  }
+  return facts;
+}
+
+/** A server's facts into one check's. */
+function addServer(facts: CheckFacts, id: string, found: ServerFacts): void {
+  if (found.server !== undefined) facts.servers.set(id, found.server);
+  if (found.volumes.length > 0) facts.volumes.set(id, found.volumes);
+}
+
+/** A bulk import that empties the cache when it ends (committed or not): its merge is a write of the owner's. */
+export function clearingAfter(bulk: BulkImport, cache: FactsCache): BulkImport {
+  const cleared =
+    <A extends unknown[], T>(run: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        return await run(...args);
+      } finally {
+        cache.clear();
+      }
+    };
+  return { ...bulk, commit: cleared(bulk.commit), abort: cleared(bulk.abort) };
 }

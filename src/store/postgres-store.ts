@@ -2,8 +2,17 @@ import pg from "pg";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { createTimed } from "./create-timed.js";
+import {
+  clearingAfter,
+  createFactsCache,
+  type FetchedFacts,
+  readThrough,
+  type ServerFacts,
+  STORE_CACHE_ENTRIES,
+} from "./facts-cache.js";
 import { groupBy } from "./group-by.js";
 import { createPostgresBulkImport } from "./postgres-bulk-import.js";
+import { type ChangeListener, createChangeListener, INVENTORY_CHANNEL } from "./postgres-change-listener.js";
 import {
   type BackupRow,
   type ItemRow,
@@ -15,7 +24,7 @@ import {
   type VolumeRow,
 } from "./rows.js";
 import {
-  type CheckFacts,
+  type CheckLookup,
   type InventoryCounts,
   type InventoryDeletes,
   type QueryObserver,
@@ -35,6 +44,12 @@ export interface PostgresStoreOptions {
   dbPoolMax?: number | undefined;
   /** Told of errors no caller is waiting for (an idle connection dropped by the server). */
   onBackgroundError?: (error: Error) => void;
+  /**
+   * Most checkpoint items, and most servers, whose rows the hot path keeps between checks
+   * (STORE_CACHE_ENTRIES, default 10,000; 0: none, and no listening connection). Kept only
+   * while this instance LISTENs for the inventory triggers' notifications.
+   */
+  cacheEntries?: number | undefined;
 }
 
 /** Id columns compare and sort bytewise, as in SQLite. */
@@ -64,6 +79,19 @@ const MIGRATIONS: ReadonlyArray<string> = [
      shareable BOOLEAN NOT NULL, status TEXT NOT NULL,
      PRIMARY KEY (project_id, id));
    CREATE INDEX volumes_by_server ON volumes (project_id, server_id, id);`,
+  // Every statement that changes the inventory, by any writer (the service, an import, SQL by
+  // hand), notifies at commit, so every instance empties its cache (postgres-change-listener.ts).
+  `CREATE FUNCTION csbs_inventory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM pg_notify('${INVENTORY_CHANNEL}', '');
+     RETURN NULL;
+   END $$;
+   ${["providers", "checkpoint_items", "volume_backups", "servers", "volumes"]
+     .map(
+       (table) => `CREATE TRIGGER csbs_inventory_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
+     FOR EACH STATEMENT EXECUTE FUNCTION csbs_inventory_changed();`,
+     )
+     .join("\n   ")}`,
 ];
 
 /** Serializes schema migrations of every instance sharing the database. */
@@ -203,6 +231,47 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
 
   const timed = createTimed(options.onQuery, toStoreError);
+  const cacheEntries = options.cacheEntries ?? STORE_CACHE_ENTRIES;
+  const cache = createFactsCache({ maxEntries: cacheEntries });
+  let listener: ChangeListener | undefined;
+  if (cacheEntries > 0) {
+    listener = await createChangeListener({
+      url: options.url,
+      onChange: cache.clear,
+      onError: (error) => options.onBackgroundError?.(error),
+      connectTimeoutMs: dbConnectTimeoutMs,
+    });
+  }
+  const mayKeep = () => listener?.listening === true;
+
+  /** The hot path's one statement, for what the cache lacks. */
+  async function fetchFacts(
+    { projectId, providerId, checkpointItemIds }: CheckLookup,
+    itemIds: string[],
+    serverIds: string[],
+  ): Promise<FetchedFacts> {
+    const tables = checkpointItemIds.length > 0 ? RESTORE_TABLES : PROTECT_TABLES;
+    const values = [projectId, providerId, itemIds, serverIds];
+    const row = await timed(
+      tables,
+      async () => (await pool.query<CheckLookupRow>({ ...CHECK_LOOKUP, values })).rows[0]!,
+    );
+    const fetched: FetchedFacts = { providerKnown: row.known, items: new Map(), servers: new Map() };
+    const backups = groupBy(row.backups ?? [], (b) => b.checkpoint_item_id, toVolumeBackup);
+    for (const r of row.items ?? []) fetched.items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
+    const serverFacts = (id: string): ServerFacts => {
+      let found = fetched.servers.get(id);
+      if (found === undefined) {
+        found = { server: undefined, volumes: [] };
+        fetched.servers.set(id, found);
+      }
+      return found;
+    };
+    for (const r of row.servers ?? []) serverFacts(r.id).server = toServer(r);
+    for (const r of row.volumes ?? []) serverFacts(r.server_id!).volumes.push(toVolume(r));
+    return fetched;
+  }
+
   async function lookup<R extends pg.QueryResultRow>(
     table: string,
     statement: { name: string; text: string },
@@ -214,23 +283,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closed: Promise<void> | undefined;
   return {
     kind: "postgres",
-    async lookUp({ projectId, providerId, checkpointItemIds, serverIds }) {
-      const tables = checkpointItemIds.length > 0 ? RESTORE_TABLES : PROTECT_TABLES;
-      const values = [projectId, providerId, checkpointItemIds, serverIds];
-      const row = await timed(
-        tables,
-        async () => (await pool.query<CheckLookupRow>({ ...CHECK_LOOKUP, values })).rows[0]!,
-      );
-      const facts: CheckFacts = {
-        providerKnown: row.known,
-        items: new Map(),
-        servers: new Map(),
-        volumes: groupBy(row.volumes ?? [], (r) => r.server_id!, toVolume),
-      };
-      const backups = groupBy(row.backups ?? [], (b) => b.checkpoint_item_id, toVolumeBackup);
-      for (const r of row.items ?? []) facts.items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
-      for (const r of row.servers ?? []) facts.servers.set(r.id, toServer(r));
-      return facts;
+    lookUp(check) {
+      return readThrough(cache, check, (itemIds, serverIds) => fetchFacts(check, itemIds, serverIds), mayKeep);
     },
     async hasProvider(providerId) {
       return (await lookup("providers", LOOKUPS.provider, [providerId])).length > 0;
@@ -265,20 +319,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             return await inTransaction(pool, (client) => writeAll(client, upserts, deletes));
           } catch (error) {
             if (attempt >= WRITE_ATTEMPTS || !isRetryable(error)) throw error;
+          } finally {
+            // This instance's write is seen by its next check, before the notification arrives.
+            cache.clear();
           }
         }
       });
     },
     openBulkImport() {
-      return createPostgresBulkImport({ url: options.url, dbConnectTimeoutMs }).catch((error: unknown) => {
-        throw toStoreError(error);
-      });
+      return createPostgresBulkImport({ url: options.url, dbConnectTimeoutMs }).then(
+        (bulk) => clearingAfter(bulk, cache),
+        (error: unknown) => {
+          throw toStoreError(error);
+        },
+      );
     },
+    cacheStats: () => cache.stats(),
     async ping() {
       await timed("ping", () => pool.query("SELECT 1"));
     },
     close() {
-      closed ??= pool.end();
+      closed ??= Promise.all([listener?.close(), pool.end()]).then(() => {});
       return closed;
     },
   };

@@ -2,7 +2,14 @@ import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
 import { createTimed } from "./create-timed.js";
-import { createFactsCache, type ServerFacts } from "./facts-cache.js";
+import {
+  clearingAfter,
+  createFactsCache,
+  type FetchedFacts,
+  readThrough,
+  type ServerFacts,
+  STORE_CACHE_ENTRIES,
+} from "./facts-cache.js";
 import { groupBy } from "./group-by.js";
 import {
   type BackupRow,
@@ -19,7 +26,7 @@ import {
 } from "./rows.js";
 import { createSqliteBulkImport } from "./sqlite-bulk-import.js";
 import {
-  type CheckFacts,
+  type CheckLookup,
   type InventoryCounts,
   type InventoryDeletes,
   type QueryObserver,
@@ -35,14 +42,11 @@ export interface SqliteStoreOptions {
   sqliteMmapMb?: number | undefined;
   /**
    * Most checkpoint items, and most servers, whose rows the hot path keeps between checks
-   * (src/store/facts-cache.ts; SQLITE_CACHE_ENTRIES, default 10,000; 0: none). Exact: kept
+   * (src/store/facts-cache.ts; STORE_CACHE_ENTRIES, default 10,000; 0: none). Exact: kept
    * only until the database changes (this connection's writes, or another's commit).
    */
   cacheEntries?: number | undefined;
 }
-
-/** SQLITE_CACHE_ENTRIES' default. */
-export const SQLITE_CACHE_ENTRIES = 10_000;
 
 /** Versioned schema; each entry runs once, in order, in its own transaction. */
 const MIGRATIONS: ReadonlyArray<string> = [
@@ -97,7 +101,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
 
   const timed = createTimed(options.onQuery, toStoreError);
-  const cache = createFactsCache({ maxEntries: options.cacheEntries ?? SQLITE_CACHE_ENTRIES });
+  const cache = createFactsCache({ maxEntries: options.cacheEntries ?? STORE_CACHE_ENTRIES });
   // Changes when another connection (another process: `npm run import`, a second instance)
   // commits; this connection's own writes clear the cache where they are made.
   const dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
@@ -228,71 +232,57 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return counts;
   });
 
+  /** The hot path's reads for what the cache lacks: at most one statement for the items, one for the servers. */
+  function fetchFacts(
+    { projectId, providerId }: CheckLookup,
+    itemIds: ReadonlyArray<string>,
+    serverIds: ReadonlyArray<string>,
+  ): FetchedFacts {
+    const fetched: FetchedFacts = { providerKnown: false, items: new Map(), servers: new Map() };
+    if (itemIds.length > 0) {
+      const rows = timed(ITEM_TABLES, () =>
+        itemIds.length === 1
+          ? selectItemOne.all(projectId, itemIds[0]!, providerId)
+          : selectItemList.all(projectId, providerId, JSON.stringify(itemIds)),
+      );
+      let item: CheckpointItem | undefined;
+      for (const r of rows) {
+        if (item?.id !== r.id) {
+          item = toCheckpointItem(r, []);
+          fetched.items.set(r.id, item);
+        }
+        if (r.b_id !== null) item.volumeBackups.push(toPrefixedVolumeBackup(r));
+      }
+    }
+    if (serverIds.length === 0) {
+      fetched.providerKnown = timed("providers", () => selectProvider.get(providerId) !== undefined);
+      return fetched;
+    }
+    const rows = timed(SERVER_TABLES, () =>
+      serverIds.length === 1
+        ? selectServerOne.all(providerId, serverIds[0]!, projectId, projectId)
+        : selectServerList.all(providerId, JSON.stringify(serverIds), projectId, projectId),
+    );
+    let sid: string | null = null;
+    let found: ServerFacts = { server: undefined, volumes: [] };
+    for (const r of rows) {
+      fetched.providerKnown = r.known === 1;
+      if (r.sid === null) continue;
+      if (r.sid !== sid) {
+        sid = r.sid;
+        found = { server: r.id !== null ? toServer(r) : undefined, volumes: [] };
+        fetched.servers.set(sid, found);
+      }
+      if (r.v_id !== null) found.volumes.push(toPrefixedVolume(r));
+    }
+    return fetched;
+  }
+
   return {
     kind: "sqlite",
-    async lookUp({ projectId, providerId, checkpointItemIds, serverIds }) {
-      const facts: CheckFacts = { providerKnown: false, items: new Map(), servers: new Map(), volumes: new Map() };
+    async lookUp(lookup) {
       syncCache();
-      // Cached objects first; one statement for the items not cached, one for the servers.
-      const missingItems: string[] = [];
-      for (const id of checkpointItemIds) {
-        const hit = cache.item(projectId, providerId, id);
-        if (hit === undefined) missingItems.push(id);
-        else if (hit !== null) facts.items.set(id, hit);
-      }
-      if (missingItems.length > 0) {
-        const ids = missingItems;
-        const rows = timed(ITEM_TABLES, () =>
-          ids.length === 1
-            ? selectItemOne.all(projectId, ids[0]!, providerId)
-            : selectItemList.all(projectId, providerId, JSON.stringify(ids)),
-        );
-        let item: CheckpointItem | undefined;
-        for (const r of rows) {
-          if (item?.id !== r.id) {
-            item = toCheckpointItem(r, []);
-            facts.items.set(r.id, item);
-          }
-          if (r.b_id !== null) item.volumeBackups.push(toPrefixedVolumeBackup(r));
-        }
-        for (const id of ids) cache.setItem(projectId, providerId, id, facts.items.get(id) ?? null);
-      }
-      const missingServers: string[] = [];
-      for (const id of serverIds) {
-        const hit = cache.server(projectId, id);
-        if (hit === undefined) missingServers.push(id);
-        else addServer(facts, id, hit);
-      }
-      let providerKnown = cache.provider(providerId);
-      if (missingServers.length > 0) {
-        const ids = missingServers;
-        const rows = timed(SERVER_TABLES, () =>
-          ids.length === 1
-            ? selectServerOne.all(providerId, ids[0]!, projectId, projectId)
-            : selectServerList.all(providerId, JSON.stringify(ids), projectId, projectId),
-        );
-        let sid: string | null = null;
-        let found: ServerFacts = { server: undefined, volumes: [] };
-        for (const r of rows) {
-          providerKnown = r.known === 1;
-          if (r.sid === null) continue;
-          if (r.sid !== sid) {
-            sid = r.sid;
-            found = { server: r.id !== null ? toServer(r) : undefined, volumes: [] };
-            cache.setServer(projectId, sid, found);
-            if (found.server) facts.servers.set(sid, found.server);
-          }
-          if (r.v_id !== null) {
-            if (found.volumes.length === 0) facts.volumes.set(sid, found.volumes);
-            found.volumes.push(toPrefixedVolume(r));
-          }
-        }
-      } else if (providerKnown === undefined) {
-        providerKnown = timed("providers", () => selectProvider.get(providerId) !== undefined);
-      }
-      facts.providerKnown = providerKnown ?? false;
-      cache.setProvider(providerId, facts.providerKnown);
-      return facts;
+      return readThrough(cache, lookup, (itemIds, serverIds) => fetchFacts(lookup, itemIds, serverIds));
     },
     async hasProvider(providerId) {
       return timed("providers", () => selectProvider.get(providerId) !== undefined);
@@ -328,18 +318,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     },
     async openBulkImport() {
-      const bulk = createSqliteBulkImport(db);
       // The merge writes through this connection: what was cached before (or read during it) goes.
-      const cleared =
-        <A extends unknown[], T>(run: (...args: A) => Promise<T>) =>
-        async (...args: A): Promise<T> => {
-          try {
-            return await run(...args);
-          } finally {
-            cache.clear();
-          }
-        };
-      return { ...bulk, commit: cleared(bulk.commit), abort: cleared(bulk.abort) };
+      return clearingAfter(createSqliteBulkImport(db), cache);
     },
     cacheStats: () => cache.stats(),
     async ping() {
@@ -349,12 +329,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (db.open) db.close();
     },
   };
-}
-
-/** A cached server's facts into one check's. */
-function addServer(facts: CheckFacts, id: string, found: ServerFacts): void {
-  if (found.server !== undefined) facts.servers.set(id, found.server);
-  if (found.volumes.length > 0) facts.volumes.set(id, found.volumes);
 }
 
 function migrate(db: Database.Database): void {
