@@ -38,7 +38,7 @@ export interface TelemetrySources {
   inFlight: () => number;
   /** The store answered its last probe. */
   storeUp: () => boolean;
-  /** The store's cache of looked-up objects (SQLite), if it has one. */
+  /** The store's cache of looked-up objects, if it has one. */
   storeCache?: (() => FactsCacheStats) | undefined;
 }
 
@@ -140,7 +140,7 @@ export function createTelemetry(logger: Logger): Telemetry {
   });
   new Counter({
     name: "csbs_store_cache_lookups_total",
-    help: "Objects (checkpoint items, servers) the hot path looked for in the store's cache (SQLite), by result: hit, or miss (read from the database).",
+    help: "Objects (checkpoint items, servers) the hot path looked for in the store's cache, by result: hit, or miss (read from the database).",
     labelNames: ["result"] as const,
     registers: [registry],
     collect() {
@@ -153,7 +153,7 @@ export function createTelemetry(logger: Logger): Telemetry {
   });
   new Gauge({
     name: "csbs_store_cache_entries",
-    help: "Objects held in the store's cache (SQLite; it is emptied whenever the database changes).",
+    help: "Objects held in the store's cache (emptied whenever the database changes).",
     registers: [registry],
     collect() {
       this.set(sources?.storeCache?.().entries ?? 0);
