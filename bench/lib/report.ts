@@ -66,6 +66,12 @@ export interface BenchResults {
     sizes: { small: number; large: number };
     serviceLogLevel: string;
     serviceNodeOptions: string;
+    /**
+     * What the service on the generated databases (the inv* scenarios) runs with beyond the
+     * shipped defaults: SQLITE_CACHE_ENTRIES=0 (its cache off: the database path). Absent in
+     * runs before the cache, which had none.
+     */
+    inventoryServiceEnv?: Record<string, string>;
     totalSeconds: number;
   };
   scenarios: ScenarioResult[];
@@ -136,6 +142,8 @@ export function summarize(results: BenchResults): Summary {
   const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
   const S = label(small);
   const L = label(large);
+  // The inv* scenarios run without the SQLite cache (SQLITE_CACHE_ENTRIES=0): these goals are about the database path.
+  const off = "cache off";
   const smoke = results.mode === "smoke";
   const goals: Goal[] = [];
   const goal = (name: string, value: Spread, unit: string, target: string, ok: (v: number) => boolean, note = "") =>
@@ -166,21 +174,21 @@ export function summarize(results: BenchResults): Summary {
     );
   }
   goal(
-    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (server time)`,
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1, ${off} (server time)`,
     pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "serverP50Ms"),
     "×",
     "≤ 1.3",
     (v) => v <= 1.3,
   );
   goal(
-    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (client latency)`,
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1, ${off} (client latency)`,
     pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "p50Ms"),
     "×",
     "≤ 1.3",
     (v) => v <= 1.3,
   );
   goal(
-    `100-entry batch at ${L} items, server p99 (concurrency 1)`,
+    `100-entry batch at ${L} items, server p99 (concurrency 1, ${off})`,
     spread(byId(results, `inv${L}-batch100-c1`)?.runs.map((r) => r.serverP99Ms) ?? []),
     "ms",
     "≤ 10",
@@ -231,7 +239,7 @@ export function summarize(results: BenchResults): Summary {
     (b, i) => i === 0 || b.serverP50PerEntryMs.median < batch[i - 1]!.serverP50PerEntryMs.median,
   );
   goals.push({
-    name: "server time per entry falls as batches grow (1 → 10 → 100, concurrency 1)",
+    name: `server time per entry falls as batches grow (1 → 10 → 100, concurrency 1, ${off})`,
     value: batch.at(-1)!.serverP50PerEntryMs,
     unit: "ms/entry at 100",
     target: "falls",
@@ -284,6 +292,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
       `${c.runs} round(s) × ${c.secondsPerRun} s per scenario after ${c.warmupSeconds} s warm-up, rounds interleaved; medians with (min–max). ` +
       `HTTP load: ${c.httpLoadgen} (${c.httpConnections} connections); gRPC load: ${c.grpcLoadgen} (${c.grpcConnections} connections × ${c.grpcStreamsPerConnection} streams). ` +
       `Service: LOG_LEVEL=${c.serviceLogLevel} (stdout to a file)${c.serviceNodeOptions ? `, NODE_OPTIONS="${c.serviceNodeOptions}"` : ", default Node flags"}. ` +
+      `${inventoryEnv(c.inventoryServiceEnv)}` +
       `Load average before/after: ${c.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${c.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}. ` +
       `Whole run: ${Math.round(c.totalSeconds)} s.`,
   );
@@ -319,7 +328,9 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     );
   }
   lines.push("");
-  lines.push(`### Batch size (REST gateway, ${results.conditions.sizes.small} items)`);
+  lines.push(
+    `### Batch size (REST gateway, ${results.conditions.sizes.small} items${c.inventoryServiceEnv?.SQLITE_CACHE_ENTRIES === "0" ? ", SQLite cache off (SQLITE_CACHE_ENTRIES=0): the database path" : ""})`,
+  );
   lines.push("");
   lines.push(
     "| entries | server p50 per entry, concurrency 1 (ms) | server CPU per entry, saturated (ms) | entries/s, saturated |",
@@ -406,6 +417,19 @@ export function updateBenchmarksMd(path: string, markdown: string): void {
       ? current.slice(0, start) + block + current.slice(end + END.length)
       : `${current.trimEnd()}\n\n## Latest results\n\n${block}\n`;
   writeFileSync(path, next);
+}
+
+const envText = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+/** The sentence on the service's settings on the generated databases (runs before the SQLite cache: none). */
+function inventoryEnv(env: Record<string, string> | undefined): string {
+  if (!env) return "";
+  const set = Object.keys(env).length > 0 ? envText(env) : "the shipped defaults";
+  const off = env.SQLITE_CACHE_ENTRIES === "0" ? " (SQLite cache off: every request reads the database)" : "";
+  return `Service on the generated databases (\`inv*\` scenarios): ${set}${off}; on the demo data: the shipped defaults (SQLite cache on). `;
 }
 
 /** How the import was measured: one streamed file (npm run import's path), or (older results) files of N items. */

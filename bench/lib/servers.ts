@@ -12,6 +12,16 @@ export interface Server {
   grpcPort: number;
 }
 
+/**
+ * The service on the generated inventories measures the store at scale: its SQLite cache of
+ * looked-up objects (src/store/facts-cache.ts) would hold every body pool of those scenarios
+ * (2,000 / 500 / 100 distinct bodies), so they run with it off and read the database on every
+ * request. The demo-data scenarios keep the shipped default (cache on).
+ */
+export const SQLITE_CACHE_OFF: Record<string, string> = { SQLITE_CACHE_ENTRIES: "0" };
+/** How scenario titles and the report name it. */
+export const CACHE_OFF_LABEL = "cache off (SQLITE_CACHE_ENTRIES=0)";
+
 /** The environment of a service process. */
 export function serviceEnv(
   ctx: BenchContext,
