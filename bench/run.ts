@@ -99,9 +99,9 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
     calibration = await calibrateLoadgen(ctx, [scenarios[0]!, scenarios[1]!]);
   }
 
-  // PostgreSQL: one vs two instances on one database.
+  // PostgreSQL: one vs two instances on one database, and one on SQLite (the same items) in the same rounds.
   let postgres: BenchResults["postgres"];
-  if (opts.pg) postgres = await postgresScenario(ctx, tools, token.bench);
+  if (opts.pg) postgres = await postgresScenario(ctx, tools, token.bench, small.path);
 
   rmSync(tmp, { recursive: true, force: true });
   const results: BenchResults = {

@@ -90,9 +90,21 @@ export interface BenchResults {
   };
   startup: Record<"large" | "small", { items: number; readyMs: number[]; rssMb: number[] }>;
   calibration: { tool: string; scenario: string; record: RunRecord }[];
-  postgres?:
-    | { skipped: string }
-    | { items: number; importSeconds: number; rows: { instances: number; runs: RunRecord[] }[] };
+  postgres?: { skipped: string } | PostgresResults;
+}
+
+export interface PostgresResults {
+  items: number;
+  importSeconds: number;
+  rows: { instances: number; runs: RunRecord[] }[];
+  /**
+   * The SQLite twin of the one-instance row: the same items, bodies, connections and checks on
+   * the SQLite store, measured in the same rounds (runs[i] pairs with rows[0].runs[i]).
+   * Absent in older results.
+   */
+  sqlite?: { id: string; title: string; runs: RunRecord[] };
+  /** The services' settings beyond the bench's common ones, per store (scenarios/postgres.ts: STORE_ENV). */
+  serviceEnv?: { sqlite: Record<string, string>; postgres: Record<string, string> };
 }
 
 interface Goal {
@@ -100,7 +112,8 @@ interface Goal {
   value: Spread;
   unit: string;
   target: string;
-  met: boolean;
+  /** undefined: not measured in this run (shown as –). */
+  met: boolean | undefined;
   note: string;
 }
 
@@ -129,8 +142,18 @@ function byId(results: BenchResults, id: string): ScenarioResult | undefined {
 
 /** Per-round ratio a/b of a field (paired: both measured in the same round). */
 function pairedRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined, field: keyof RunRecord): Spread {
+  return pairedRuns(a?.runs, b?.runs, (r) => r[field] as number);
+}
+
+/** Per-round ratio a/b of a value of the runs (run i of a with run i of b). */
+function pairedRuns(a: RunRecord[] | undefined, b: RunRecord[] | undefined, value: (r: RunRecord) => number): Spread {
   if (!a || !b) return spread([]);
-  return spread(a.runs.map((r, i) => (r[field] as number) / ((b.runs[i]?.[field] as number) ?? Number.NaN)));
+  return spread(a.map((r, i) => value(r) / (b[i] ? value(b[i]) : Number.NaN)));
+}
+
+/** The PostgreSQL results of a run, when it has them. */
+function postgresOf(results: BenchResults): PostgresResults | undefined {
+  return results.postgres && "rows" in results.postgres ? results.postgres : undefined;
 }
 
 export function summarize(results: BenchResults): Summary {
@@ -225,6 +248,8 @@ export function summarize(results: BenchResults): Summary {
     `without file-backed pages such as the memory-mapped database; whole RSS ${fmtSpread(peak("rssMb"))} MB`,
   );
 
+  postgresGoal(results, goals, label(postgresOf(results)?.items ?? small));
+
   const batch = [1, 10, 100].map((entries) => {
     const c1 = byId(results, `inv${S}-batch${entries}-c1`);
     const sat = byId(results, `inv${S}-batch${entries}-sat`);
@@ -249,6 +274,47 @@ export function summarize(results: BenchResults): Summary {
       : batch.map((b) => `${b.entries}: ${fmt(b.serverP50PerEntryMs.median)}`).join(", "),
   });
   return { scenarios, goals, batch };
+}
+
+/**
+ * REST gateway on PostgreSQL ÷ on SQLite, one instance each, requests/s, paired per round
+ * (issue 13: at least half), with each side's CPU per request beside it.
+ */
+function postgresGoal(results: BenchResults, goals: Goal[], items: string): void {
+  const name = `REST gateway on PostgreSQL ÷ on SQLite, 1 entry, ${items} items, requests/s`;
+  const target = "≥ 0.50 (issue 13)";
+  const pg = postgresOf(results);
+  const onPg = pg?.rows.find((r) => r.instances === 1)?.runs;
+  const onLite = pg?.sqlite?.runs;
+  if (!onPg || !onLite) {
+    const why =
+      results.postgres && "skipped" in results.postgres
+        ? `PostgreSQL skipped: ${results.postgres.skipped}`
+        : results.postgres
+          ? "no SQLite twin in this run"
+          : results.mode === "smoke"
+            ? "not run in smoke runs (--pg to include it)"
+            : "PostgreSQL not run (--no-pg)";
+    goals.push({ name, value: spread([]), unit: "×", target, met: undefined, note: why });
+    return;
+  }
+  const value = pairedRuns(onPg, onLite, (r) => r.rps);
+  const cpu = (runs: RunRecord[], f: (r: RunRecord) => number | undefined) =>
+    fmtSpread(spread(runs.map((r) => f(r) ?? Number.NaN)));
+  // The whole CPU of a request: the service's, plus PostgreSQL's processes' on PostgreSQL.
+  const whole = (r: RunRecord) => r.serverCpuMsPerRequest + (r.databaseCpuMsPerRequest ?? 0);
+  const note =
+    `CPU ms/req: service on PostgreSQL ${cpu(onPg, (r) => r.serverCpuMsPerRequest)} + PostgreSQL's processes ` +
+    `${cpu(onPg, (r) => r.databaseCpuMsPerRequest)}, service on SQLite ${cpu(onLite, (r) => r.serverCpuMsPerRequest)}; ` +
+    `CPU per request on SQLite ÷ on PostgreSQL (service + PostgreSQL), paired: ${fmtSpread(pairedRuns(onLite, onPg, whole))}`;
+  goals.push({
+    name,
+    value,
+    unit: "×",
+    target,
+    met: value.median >= 0.5,
+    note: results.mode === "smoke" ? `smoke run: not meaningful; ${note}` : note,
+  });
 }
 
 const cell = (s: Spread | undefined) => (s ? fmtSpread(s) : "–");
@@ -309,7 +375,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     const b = before(g.name);
     const was = b && b.value.n > 0 ? `${cell(b.value)} ${b.unit}` : "–";
     lines.push(
-      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${was} | ${g.target} | ${g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
+      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${was} | ${g.target} | ${g.met === undefined ? "–" : g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
     );
   }
   lines.push("");
@@ -378,25 +444,34 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     }
   }
   lines.push("");
-  lines.push("### PostgreSQL: one vs two instances on one database");
+  lines.push("### PostgreSQL: one vs two instances on one database, and one on SQLite");
   lines.push("");
   const pg = results.postgres;
+  const env = (e: Record<string, string> | undefined) =>
+    e && Object.keys(e).length > 0 ? envText(e) : "the shipped defaults";
   if (!pg) lines.push(results.mode === "smoke" ? "Not run in smoke runs (--pg to include it)." : "Not run (--no-pg).");
   else if ("skipped" in pg) lines.push(`Skipped: ${pg.skipped}.`);
   else {
     lines.push(
       `REST gateway, 1 entry, ${pg.items.toLocaleString("en-US")} items (imported in ${fmt(pg.importSeconds)} s); ` +
-        "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out.",
+        "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out." +
+        (pg.sqlite
+          ? ` The SQLite row is the one-instance row's twin: the same items in a SQLite database, the same bodies, connections and checks, measured in the same rounds (PostgreSQL ÷ SQLite is paired per round, goal above); services: on SQLite ${env(pg.serviceEnv?.sqlite)} (SQLite cache on), on PostgreSQL ${env(pg.serviceEnv?.postgres)}.`
+          : ""),
     );
     lines.push("");
     lines.push(
-      "| instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) |",
+      "| store, instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) |",
     );
     lines.push("|---|---|---|---|---|---|");
-    for (const row of pg.rows) {
+    const table = [
+      ...pg.rows.map((row) => ({ what: `PostgreSQL, ${row.instances}`, runs: row.runs })),
+      ...(pg.sqlite ? [{ what: "SQLite, 1", runs: pg.sqlite.runs }] : []),
+    ];
+    for (const row of table) {
       const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => (r[k] as number | undefined) ?? Number.NaN)));
       lines.push(
-        `| ${row.instances} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} |`,
+        `| ${row.what} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} |`,
       );
     }
   }
