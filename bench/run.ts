@@ -8,7 +8,8 @@
  * --profile: the CPU profiles of bench/profile.ts (`npm run bench:profile`) instead.
  *
  * The parts: lib/args.ts (command line), lib/context.ts (options, cores, directories),
- * lib/servers.ts, lib/databases.ts, lib/measure.ts (one run), lib/validate.ts (one request
+ * lib/servers.ts, lib/databases.ts, lib/measure.ts (one run), lib/metrics.ts (the store cache's
+ * counters from GET /metrics), lib/validate.ts (one request
  * per scenario, checked before its load), scenarios/*.ts (what is measured), lib/report.ts.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";

@@ -29,6 +29,14 @@ export interface RunRecord {
   /** V8 heap of the server at the end of the run (the largest, with several servers). */
   heapTotalMb: number;
   heapUsedMb: number;
+  /**
+   * The store cache's lookups during the run (csbs_store_cache_lookups_total from GET /metrics,
+   * before and after; summed over the instances) and the share it answered. Absent where there
+   * is no store cache (ceilings, PostgreSQL) or in older results.
+   */
+  cacheHits?: number;
+  cacheMisses?: number;
+  cacheHitShare?: number;
 }
 
 export interface ScenarioResult {
@@ -134,6 +142,7 @@ const FIELDS = [
   "heapTotalMb",
   "loadgenCpuShare",
   "serverCpuShare",
+  "cacheHitShare",
 ] as const;
 
 function byId(results: BenchResults, id: string): ScenarioResult | undefined {
@@ -159,7 +168,7 @@ function postgresOf(results: BenchResults): PostgresResults | undefined {
 export function summarize(results: BenchResults): Summary {
   const scenarios: Summary["scenarios"] = {};
   for (const s of results.scenarios) {
-    scenarios[s.id] = Object.fromEntries(FIELDS.map((f) => [f, spread(s.runs.map((r) => r[f]))]));
+    scenarios[s.id] = Object.fromEntries(FIELDS.map((f) => [f, spread(s.runs.map((r) => r[f] ?? Number.NaN))]));
   }
   const { small, large } = results.conditions.sizes;
   const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
@@ -306,7 +315,8 @@ function postgresGoal(results: BenchResults, goals: Goal[], items: string): void
   const note =
     `CPU ms/req: service on PostgreSQL ${cpu(onPg, (r) => r.serverCpuMsPerRequest)} + PostgreSQL's processes ` +
     `${cpu(onPg, (r) => r.databaseCpuMsPerRequest)}, service on SQLite ${cpu(onLite, (r) => r.serverCpuMsPerRequest)}; ` +
-    `CPU per request on SQLite ÷ on PostgreSQL (service + PostgreSQL), paired: ${fmtSpread(pairedRuns(onLite, onPg, whole))}`;
+    `CPU per request on SQLite ÷ on PostgreSQL (service + PostgreSQL), paired: ${fmtSpread(pairedRuns(onLite, onPg, whole))}; ` +
+    `SQLite store cache hits ${pct(spread(onLite.map((r) => r.cacheHitShare ?? Number.NaN)))}`;
   goals.push({
     name,
     value,
@@ -318,6 +328,12 @@ function postgresGoal(results: BenchResults, goals: Goal[], items: string): void
 }
 
 const cell = (s: Spread | undefined) => (s ? fmtSpread(s) : "–");
+/** A share (0–1) as a percentage; – when not measured (no store cache). */
+const pct = (s: Spread | undefined) => {
+  if (!s || s.n === 0) return "–";
+  const p = (x: number) => (x * 100).toFixed(1);
+  return s.n <= 1 || s.min === s.max ? `${p(s.median)}%` : `${p(s.median)}% (${p(s.min)}–${p(s.max)})`;
+};
 
 /** A run's results file: its UTC start to the second, so no run replaces another (bench/results keeps one file per run). */
 export function resultsFileName(date: string): string {
@@ -382,17 +398,23 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
   lines.push("### Scenarios");
   lines.push("");
   lines.push(
-    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB (V8 heap at end) | load gen CPU |",
+    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB (V8 heap at end) | load gen CPU | store cache hits |",
   );
-  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of results.scenarios) {
     const x = summary.scenarios[s.id]!;
     lines.push(
       `| \`${s.id}\` ${s.title} | ${s.entries} × ${s.concurrency} | ${cell(x.rps)} | ${cell(x.p50Ms)} | ${cell(x.p99Ms)} | ` +
         `${cell(x.serverP50Ms)} | ${cell(x.serverP99Ms)} | ${cell(x.serverCpuMsPerRequest)} | ${cell(x.rssMb)} (heap ${fmt(x.heapTotalMb?.median ?? Number.NaN)}) | ` +
-        `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% |`,
+        `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% | ${pct(x.cacheHitShare)} |`,
     );
   }
+  lines.push("");
+  lines.push(
+    "*store cache hits*: the share of the run's lookups of objects (checkpoint items, servers) that the service's SQLite cache answered " +
+      "(csbs_store_cache_lookups_total on GET /metrics, read before and after the run): near 100% means the number is cache-served, " +
+      "0% that every request read the database (cache off: SQLITE_CACHE_ENTRIES=0); – where there is no store cache (ceilings, PostgreSQL).",
+  );
   lines.push("");
   lines.push(
     `### Batch size (REST gateway, ${results.conditions.sizes.small} items${c.inventoryServiceEnv?.SQLITE_CACHE_ENTRIES === "0" ? ", SQLite cache off (SQLITE_CACHE_ENTRIES=0): the database path" : ""})`,
@@ -461,9 +483,9 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     );
     lines.push("");
     lines.push(
-      "| store, instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) |",
+      "| store, instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) | store cache hits |",
     );
-    lines.push("|---|---|---|---|---|---|");
+    lines.push("|---|---|---|---|---|---|---|");
     const table = [
       ...pg.rows.map((row) => ({ what: `PostgreSQL, ${row.instances}`, runs: row.runs })),
       ...(pg.sqlite ? [{ what: "SQLite, 1", runs: pg.sqlite.runs }] : []),
@@ -471,7 +493,8 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     for (const row of table) {
       const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => (r[k] as number | undefined) ?? Number.NaN)));
       lines.push(
-        `| ${row.what} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} |`,
+        `| ${row.what} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} | ` +
+          `${pct(spread(row.runs.map((r) => r.cacheHitShare ?? Number.NaN)))} |`,
       );
     }
   }

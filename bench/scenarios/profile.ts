@@ -6,6 +6,7 @@ import { ensureDb } from "../lib/databases.js";
 import { DEMO_INVENTORY, DEMO_PROJECT, RESTORABLE, restBody } from "../lib/fixtures.js";
 import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
 import { runLoad, type Target, type Tools } from "../lib/loadgen.js";
+import { cacheDelta, cacheLookups } from "../lib/metrics.js";
 import { ask, stop } from "../lib/procs.js";
 import { summarizeProfiles } from "../lib/profile.js";
 import { CACHE_OFF_LABEL, type Server, SQLITE_CACHE_OFF, startCeiling, startService } from "../lib/servers.js";
@@ -57,11 +58,14 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
     await runLoad(tools, target, Math.max(1, ctx.opts.warmup), ctx.loadCore);
     const sub = join(dir, name);
     mkdirSync(sub);
+    const lookups0 = await cacheLookups([server]);
     await ask(server.proc, "profile-start");
     const result = await runLoad(tools, target, seconds, ctx.loadCore);
     await ask(server.proc, "profile-stop", join(sub, `${name}.cpuprofile`));
+    const cache = cacheDelta(lookups0, await cacheLookups([server]));
+    const hits = cache ? `, store cache hits ${(cache.cacheHitShare * 100).toFixed(1)}%` : "";
     summaries.push(
-      `## ${name}${note ? `, ${note}` : ""}: ${Math.round(result.rps)} req/s under the profiler\n\n${summarizeProfiles(sub)}`,
+      `## ${name}${note ? `, ${note}` : ""}: ${Math.round(result.rps)} req/s under the profiler${hits}\n\n${summarizeProfiles(sub)}`,
     );
   }
   for (const s of [demo, svcLarge, restCeiling, grpcCeiling]) await stop(s.proc);
