@@ -8,7 +8,8 @@
  * --profile: the CPU profiles of bench/profile.ts (`npm run bench:profile`) instead.
  *
  * The parts: lib/args.ts (command line), lib/context.ts (options, cores, directories),
- * lib/servers.ts, lib/databases.ts, lib/measure.ts (one run), lib/validate.ts (one request
+ * lib/servers.ts, lib/databases.ts, lib/measure.ts (one run), lib/metrics.ts (the store cache's
+ * counters from GET /metrics), lib/validate.ts (one request
  * per scenario, checked before its load), scenarios/*.ts (what is measured), lib/report.ts.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -33,7 +34,7 @@ import {
   summarize,
   updateBenchmarksMd,
 } from "./lib/report.js";
-import { startCeiling, startService } from "./lib/servers.js";
+import { SQLITE_CACHE_OFF, startCeiling, startService } from "./lib/servers.js";
 import { tokens } from "./lib/targets.js";
 import { validate } from "./lib/validate.js";
 import { type Calibration, calibrateLoadgen } from "./scenarios/calibration.js";
@@ -68,8 +69,9 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
   const restCeiling = await startCeiling(ctx, "rest");
   const grpcCeiling = await startCeiling(ctx, "grpc");
   const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
-  const svcSmall = await startService(ctx, `service-${sizes.small}`, small.path);
-  const svcLarge = await startService(ctx, `service-${sizes.large}`, large.path);
+  // The store at scale: the generated databases without the SQLite cache (lib/servers.ts).
+  const svcSmall = await startService(ctx, `service-${sizes.small}`, small.path, SQLITE_CACHE_OFF);
+  const svcLarge = await startService(ctx, `service-${sizes.large}`, large.path, SQLITE_CACHE_OFF);
   const servers = [restCeiling, grpcCeiling, demo, svcSmall, svcLarge];
 
   const scenarios = throughputScenarios(
@@ -98,9 +100,9 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
     calibration = await calibrateLoadgen(ctx, [scenarios[0]!, scenarios[1]!]);
   }
 
-  // PostgreSQL: one vs two instances on one database.
+  // PostgreSQL: one vs two instances on one database, and one on SQLite (the same items) in the same rounds.
   let postgres: BenchResults["postgres"];
-  if (opts.pg) postgres = await postgresScenario(ctx, tools, token.bench);
+  if (opts.pg) postgres = await postgresScenario(ctx, tools, token.bench, small.path);
 
   rmSync(tmp, { recursive: true, force: true });
   const results: BenchResults = {
@@ -121,6 +123,7 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
       sizes: { small: sizes.small, large: sizes.large },
       serviceLogLevel: ctx.logLevel,
       serviceNodeOptions: opts.nodeOptions ?? "",
+      inventoryServiceEnv: SQLITE_CACHE_OFF,
       totalSeconds: 0,
     },
     scenarios: scenarios.map(

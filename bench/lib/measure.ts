@@ -1,6 +1,7 @@
 import type { ServerStats } from "../servers/timing-hook.js";
 import type { BenchContext } from "./context.js";
 import { type LoadResult, runLoad, type Target, type Tools } from "./loadgen.js";
+import { cacheDelta, cacheLookups } from "./metrics.js";
 import { ask, cpuSeconds, rssMb } from "./procs.js";
 import type { RunRecord } from "./report.js";
 import type { Server } from "./servers.js";
@@ -33,6 +34,8 @@ export async function measure(
   const servers = Array.isArray(scenario.server) ? scenario.server : [scenario.server];
   const targets = Array.isArray(scenario.target) ? scenario.target : [scenario.target];
   if (warmup > 0) await Promise.all(targets.map((t) => runLoad(tools, t, warmup, ctx.loadCore)));
+  // The store cache's counters, scraped outside the measured window (and before the timing hook's reset).
+  const lookups0 = await cacheLookups(servers);
   await Promise.all(servers.map((s) => ask(s.proc, "reset")));
   const cpu0 = servers.map((s) => cpuSeconds(s.proc.pid) ?? 0);
   const db0 = scenario.databaseCpu?.();
@@ -65,6 +68,7 @@ export async function measure(
   const cpu = servers.reduce((sum, s, i) => sum + ((cpuSeconds(s.proc.pid) ?? 0) - cpu0[i]!), 0);
   const dbCpu = db0 === undefined ? undefined : scenario.databaseCpu!() - db0;
   const stats = await Promise.all(servers.map((s) => ask<ServerStats>(s.proc, "stats")));
+  const cache = cacheDelta(lookups0, await cacheLookups(servers));
   const requests = results.reduce((n, r) => n + r.requests, 0);
   const serverCount = stats.reduce((n, s) => n + s.count, 0);
   const loadCpuTotal = [...loadCpu.values()].reduce((a, b) => a + b, 0);
@@ -90,6 +94,7 @@ export async function measure(
     rssAnonMb: rssAnon,
     heapTotalMb: Math.max(...stats.map((x) => x.heapTotalMb)),
     heapUsedMb: Math.max(...stats.map((x) => x.heapUsedMb)),
+    ...(cache ?? {}),
   };
 }
 
@@ -110,5 +115,11 @@ export function runLine(id: string, r: RunRecord, detail = true): string {
     ? `  server p50 ${r.serverP50Ms.toFixed(2)} p99 ${r.serverP99Ms.toFixed(2)} ms  cpu/req ${r.serverCpuMsPerRequest.toFixed(3)} ms  ` +
       `rss ${Math.round(r.rssMb)} MB  load cpu ${(r.loadgenCpuShare * 100).toFixed(0)}%`
     : "";
-  return `${head}${more}${r.errors ? `  ERRORS ${r.errors}` : ""}`;
+  const cache = r.cacheHitShare === undefined ? "" : `  cache hits ${fmtShare(r.cacheHitShare)}`;
+  return `${head}${more}${cache}${r.errors ? `  ERRORS ${r.errors}` : ""}`;
+}
+
+/** A share of lookups as a percentage. */
+function fmtShare(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : "–";
 }

@@ -91,7 +91,9 @@ export function summarizeProfiles(dir: string, top = 25): string {
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const label = (n: ProfileNode) => {
       const { functionName, url, lineNumber } = n.callFrame;
-      const short = url ? `${url.replace(/^.*\/(node_modules|dist)\//, "").replace(/^file:\/\/.*?\/(src|gen|bench)\//, "$1/")}:${lineNumber + 1}` : "";
+      const short = url
+        ? `${url.replace(/^.*\/(node_modules|dist)\//, "").replace(/^file:\/\/.*?\/(src|gen|bench)\//, "$1/")}:${lineNumber + 1}`
+        : "";
       return `${functionName || "(anonymous)"} ${short}`.trim();
     };
     // Self time from samples × time deltas (µs).

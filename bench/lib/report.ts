@@ -29,6 +29,14 @@ export interface RunRecord {
   /** V8 heap of the server at the end of the run (the largest, with several servers). */
   heapTotalMb: number;
   heapUsedMb: number;
+  /**
+   * The store cache's lookups during the run (csbs_store_cache_lookups_total from GET /metrics,
+   * before and after; summed over the instances) and the share it answered. Absent where there
+   * is no store cache (ceilings, PostgreSQL) or in older results.
+   */
+  cacheHits?: number;
+  cacheMisses?: number;
+  cacheHitShare?: number;
 }
 
 export interface ScenarioResult {
@@ -66,6 +74,12 @@ export interface BenchResults {
     sizes: { small: number; large: number };
     serviceLogLevel: string;
     serviceNodeOptions: string;
+    /**
+     * What the service on the generated databases (the inv* scenarios) runs with beyond the
+     * shipped defaults: SQLITE_CACHE_ENTRIES=0 (its cache off: the database path). Absent in
+     * runs before the cache, which had none.
+     */
+    inventoryServiceEnv?: Record<string, string>;
     totalSeconds: number;
   };
   scenarios: ScenarioResult[];
@@ -84,9 +98,21 @@ export interface BenchResults {
   };
   startup: Record<"large" | "small", { items: number; readyMs: number[]; rssMb: number[] }>;
   calibration: { tool: string; scenario: string; record: RunRecord }[];
-  postgres?:
-    | { skipped: string }
-    | { items: number; importSeconds: number; rows: { instances: number; runs: RunRecord[] }[] };
+  postgres?: { skipped: string } | PostgresResults;
+}
+
+export interface PostgresResults {
+  items: number;
+  importSeconds: number;
+  rows: { instances: number; runs: RunRecord[] }[];
+  /**
+   * The SQLite twin of the one-instance row: the same items, bodies, connections and checks on
+   * the SQLite store, measured in the same rounds (runs[i] pairs with rows[0].runs[i]).
+   * Absent in older results.
+   */
+  sqlite?: { id: string; title: string; runs: RunRecord[] };
+  /** The services' settings beyond the bench's common ones, per store (scenarios/postgres.ts: STORE_ENV). */
+  serviceEnv?: { sqlite: Record<string, string>; postgres: Record<string, string> };
 }
 
 interface Goal {
@@ -94,7 +120,8 @@ interface Goal {
   value: Spread;
   unit: string;
   target: string;
-  met: boolean;
+  /** undefined: not measured in this run (shown as –). */
+  met: boolean | undefined;
   note: string;
 }
 
@@ -115,6 +142,7 @@ const FIELDS = [
   "heapTotalMb",
   "loadgenCpuShare",
   "serverCpuShare",
+  "cacheHitShare",
 ] as const;
 
 function byId(results: BenchResults, id: string): ScenarioResult | undefined {
@@ -123,19 +151,31 @@ function byId(results: BenchResults, id: string): ScenarioResult | undefined {
 
 /** Per-round ratio a/b of a field (paired: both measured in the same round). */
 function pairedRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined, field: keyof RunRecord): Spread {
+  return pairedRuns(a?.runs, b?.runs, (r) => r[field] as number);
+}
+
+/** Per-round ratio a/b of a value of the runs (run i of a with run i of b). */
+function pairedRuns(a: RunRecord[] | undefined, b: RunRecord[] | undefined, value: (r: RunRecord) => number): Spread {
   if (!a || !b) return spread([]);
-  return spread(a.runs.map((r, i) => (r[field] as number) / ((b.runs[i]?.[field] as number) ?? Number.NaN)));
+  return spread(a.map((r, i) => value(r) / (b[i] ? value(b[i]) : Number.NaN)));
+}
+
+/** The PostgreSQL results of a run, when it has them. */
+function postgresOf(results: BenchResults): PostgresResults | undefined {
+  return results.postgres && "rows" in results.postgres ? results.postgres : undefined;
 }
 
 export function summarize(results: BenchResults): Summary {
   const scenarios: Summary["scenarios"] = {};
   for (const s of results.scenarios) {
-    scenarios[s.id] = Object.fromEntries(FIELDS.map((f) => [f, spread(s.runs.map((r) => r[f]))]));
+    scenarios[s.id] = Object.fromEntries(FIELDS.map((f) => [f, spread(s.runs.map((r) => r[f] ?? Number.NaN))]));
   }
   const { small, large } = results.conditions.sizes;
   const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
   const S = label(small);
   const L = label(large);
+  // The inv* scenarios run without the SQLite cache (SQLITE_CACHE_ENTRIES=0): these goals are about the database path.
+  const off = "cache off";
   const smoke = results.mode === "smoke";
   const goals: Goal[] = [];
   const goal = (name: string, value: Spread, unit: string, target: string, ok: (v: number) => boolean, note = "") =>
@@ -166,21 +206,21 @@ export function summarize(results: BenchResults): Summary {
     );
   }
   goal(
-    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (server time)`,
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1, ${off} (server time)`,
     pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "serverP50Ms"),
     "×",
     "≤ 1.3",
     (v) => v <= 1.3,
   );
   goal(
-    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1 (client latency)`,
+    `p50 at ${L} ÷ p50 at ${S} items, 1 entry, concurrency 1, ${off} (client latency)`,
     pairedRatio(byId(results, `inv${L}-batch1-c1`), byId(results, `inv${S}-batch1-c1`), "p50Ms"),
     "×",
     "≤ 1.3",
     (v) => v <= 1.3,
   );
   goal(
-    `100-entry batch at ${L} items, server p99 (concurrency 1)`,
+    `100-entry batch at ${L} items, server p99 (concurrency 1, ${off})`,
     spread(byId(results, `inv${L}-batch100-c1`)?.runs.map((r) => r.serverP99Ms) ?? []),
     "ms",
     "≤ 10",
@@ -217,6 +257,8 @@ export function summarize(results: BenchResults): Summary {
     `without file-backed pages such as the memory-mapped database; whole RSS ${fmtSpread(peak("rssMb"))} MB`,
   );
 
+  postgresGoal(results, goals, label(postgresOf(results)?.items ?? small));
+
   const batch = [1, 10, 100].map((entries) => {
     const c1 = byId(results, `inv${S}-batch${entries}-c1`);
     const sat = byId(results, `inv${S}-batch${entries}-sat`);
@@ -231,7 +273,7 @@ export function summarize(results: BenchResults): Summary {
     (b, i) => i === 0 || b.serverP50PerEntryMs.median < batch[i - 1]!.serverP50PerEntryMs.median,
   );
   goals.push({
-    name: "server time per entry falls as batches grow (1 → 10 → 100, concurrency 1)",
+    name: `server time per entry falls as batches grow (1 → 10 → 100, concurrency 1, ${off})`,
     value: batch.at(-1)!.serverP50PerEntryMs,
     unit: "ms/entry at 100",
     target: "falls",
@@ -243,7 +285,55 @@ export function summarize(results: BenchResults): Summary {
   return { scenarios, goals, batch };
 }
 
+/**
+ * REST gateway on PostgreSQL ÷ on SQLite, one instance each, requests/s, paired per round
+ * (issue 13: at least half), with each side's CPU per request beside it.
+ */
+function postgresGoal(results: BenchResults, goals: Goal[], items: string): void {
+  const name = `REST gateway on PostgreSQL ÷ on SQLite, 1 entry, ${items} items, requests/s`;
+  const target = "≥ 0.50 (issue 13)";
+  const pg = postgresOf(results);
+  const onPg = pg?.rows.find((r) => r.instances === 1)?.runs;
+  const onLite = pg?.sqlite?.runs;
+  if (!onPg || !onLite) {
+    const why =
+      results.postgres && "skipped" in results.postgres
+        ? `PostgreSQL skipped: ${results.postgres.skipped}`
+        : results.postgres
+          ? "no SQLite twin in this run"
+          : results.mode === "smoke"
+            ? "not run in smoke runs (--pg to include it)"
+            : "PostgreSQL not run (--no-pg)";
+    goals.push({ name, value: spread([]), unit: "×", target, met: undefined, note: why });
+    return;
+  }
+  const value = pairedRuns(onPg, onLite, (r) => r.rps);
+  const cpu = (runs: RunRecord[], f: (r: RunRecord) => number | undefined) =>
+    fmtSpread(spread(runs.map((r) => f(r) ?? Number.NaN)));
+  // The whole CPU of a request: the service's, plus PostgreSQL's processes' on PostgreSQL.
+  const whole = (r: RunRecord) => r.serverCpuMsPerRequest + (r.databaseCpuMsPerRequest ?? 0);
+  const note =
+    `CPU ms/req: service on PostgreSQL ${cpu(onPg, (r) => r.serverCpuMsPerRequest)} + PostgreSQL's processes ` +
+    `${cpu(onPg, (r) => r.databaseCpuMsPerRequest)}, service on SQLite ${cpu(onLite, (r) => r.serverCpuMsPerRequest)}; ` +
+    `CPU per request on SQLite ÷ on PostgreSQL (service + PostgreSQL), paired: ${fmtSpread(pairedRuns(onLite, onPg, whole))}; ` +
+    `SQLite store cache hits ${pct(spread(onLite.map((r) => r.cacheHitShare ?? Number.NaN)))}`;
+  goals.push({
+    name,
+    value,
+    unit: "×",
+    target,
+    met: value.median >= 0.5,
+    note: results.mode === "smoke" ? `smoke run: not meaningful; ${note}` : note,
+  });
+}
+
 const cell = (s: Spread | undefined) => (s ? fmtSpread(s) : "–");
+/** A share (0–1) as a percentage; – when not measured (no store cache). */
+const pct = (s: Spread | undefined) => {
+  if (!s || s.n === 0) return "–";
+  const p = (x: number) => (x * 100).toFixed(1);
+  return s.n <= 1 || s.min === s.max ? `${p(s.median)}%` : `${p(s.median)}% (${p(s.min)}–${p(s.max)})`;
+};
 
 /** A run's results file: its UTC start to the second, so no run replaces another (bench/results keeps one file per run). */
 export function resultsFileName(date: string): string {
@@ -284,6 +374,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
       `${c.runs} round(s) × ${c.secondsPerRun} s per scenario after ${c.warmupSeconds} s warm-up, rounds interleaved; medians with (min–max). ` +
       `HTTP load: ${c.httpLoadgen} (${c.httpConnections} connections); gRPC load: ${c.grpcLoadgen} (${c.grpcConnections} connections × ${c.grpcStreamsPerConnection} streams). ` +
       `Service: LOG_LEVEL=${c.serviceLogLevel} (stdout to a file)${c.serviceNodeOptions ? `, NODE_OPTIONS="${c.serviceNodeOptions}"` : ", default Node flags"}. ` +
+      `${inventoryEnv(c.inventoryServiceEnv)}` +
       `Load average before/after: ${c.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${c.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}. ` +
       `Whole run: ${Math.round(c.totalSeconds)} s.`,
   );
@@ -300,26 +391,34 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     const b = before(g.name);
     const was = b && b.value.n > 0 ? `${cell(b.value)} ${b.unit}` : "–";
     lines.push(
-      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${was} | ${g.target} | ${g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
+      `| ${g.name} | ${cell(g.value)} ${g.unit} | ${was} | ${g.target} | ${g.met === undefined ? "–" : g.met ? "yes" : "**no**"}${g.note ? ` (${g.note})` : ""} |`,
     );
   }
   lines.push("");
   lines.push("### Scenarios");
   lines.push("");
   lines.push(
-    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB (V8 heap at end) | load gen CPU |",
+    "| scenario | entries × concurrency | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | server CPU ms/req | server RSS MB (V8 heap at end) | load gen CPU | store cache hits |",
   );
-  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of results.scenarios) {
     const x = summary.scenarios[s.id]!;
     lines.push(
       `| \`${s.id}\` ${s.title} | ${s.entries} × ${s.concurrency} | ${cell(x.rps)} | ${cell(x.p50Ms)} | ${cell(x.p99Ms)} | ` +
         `${cell(x.serverP50Ms)} | ${cell(x.serverP99Ms)} | ${cell(x.serverCpuMsPerRequest)} | ${cell(x.rssMb)} (heap ${fmt(x.heapTotalMb?.median ?? Number.NaN)}) | ` +
-        `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% |`,
+        `${fmt((x.loadgenCpuShare?.median ?? Number.NaN) * 100)}% | ${pct(x.cacheHitShare)} |`,
     );
   }
   lines.push("");
-  lines.push(`### Batch size (REST gateway, ${results.conditions.sizes.small} items)`);
+  lines.push(
+    "*store cache hits*: the share of the run's lookups of objects (checkpoint items, servers) that the service's SQLite cache answered " +
+      "(csbs_store_cache_lookups_total on GET /metrics, read before and after the run): near 100% means the number is cache-served, " +
+      "0% that every request read the database (cache off: SQLITE_CACHE_ENTRIES=0); – where there is no store cache (ceilings, PostgreSQL).",
+  );
+  lines.push("");
+  lines.push(
+    `### Batch size (REST gateway, ${results.conditions.sizes.small} items${c.inventoryServiceEnv?.SQLITE_CACHE_ENTRIES === "0" ? ", SQLite cache off (SQLITE_CACHE_ENTRIES=0): the database path" : ""})`,
+  );
   lines.push("");
   lines.push(
     "| entries | server p50 per entry, concurrency 1 (ms) | server CPU per entry, saturated (ms) | entries/s, saturated |",
@@ -367,25 +466,35 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     }
   }
   lines.push("");
-  lines.push("### PostgreSQL: one vs two instances on one database");
+  lines.push("### PostgreSQL: one vs two instances on one database, and one on SQLite");
   lines.push("");
   const pg = results.postgres;
+  const env = (e: Record<string, string> | undefined) =>
+    e && Object.keys(e).length > 0 ? envText(e) : "the shipped defaults";
   if (!pg) lines.push(results.mode === "smoke" ? "Not run in smoke runs (--pg to include it)." : "Not run (--no-pg).");
   else if ("skipped" in pg) lines.push(`Skipped: ${pg.skipped}.`);
   else {
     lines.push(
       `REST gateway, 1 entry, ${pg.items.toLocaleString("en-US")} items (imported in ${fmt(pg.importSeconds)} s); ` +
-        "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out.",
+        "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out." +
+        (pg.sqlite
+          ? ` The SQLite row is the one-instance row's twin: the same items in a SQLite database, the same bodies, connections and checks, measured in the same rounds (PostgreSQL ÷ SQLite is paired per round, goal above); services: on SQLite ${env(pg.serviceEnv?.sqlite)} (SQLite cache on), on PostgreSQL ${env(pg.serviceEnv?.postgres)}.`
+          : ""),
     );
     lines.push("");
     lines.push(
-      "| instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) |",
+      "| store, instances | req/s | p50 ms | p99 ms | server CPU ms/req (instances) | PostgreSQL CPU ms/req (its processes) | store cache hits |",
     );
-    lines.push("|---|---|---|---|---|---|");
-    for (const row of pg.rows) {
+    lines.push("|---|---|---|---|---|---|---|");
+    const table = [
+      ...pg.rows.map((row) => ({ what: `PostgreSQL, ${row.instances}`, runs: row.runs })),
+      ...(pg.sqlite ? [{ what: "SQLite, 1", runs: pg.sqlite.runs }] : []),
+    ];
+    for (const row of table) {
       const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => (r[k] as number | undefined) ?? Number.NaN)));
       lines.push(
-        `| ${row.instances} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} |`,
+        `| ${row.what} | ${f("rps")} | ${f("p50Ms")} | ${f("p99Ms")} | ${f("serverCpuMsPerRequest")} | ${f("databaseCpuMsPerRequest")} | ` +
+          `${pct(spread(row.runs.map((r) => r.cacheHitShare ?? Number.NaN)))} |`,
       );
     }
   }
@@ -406,6 +515,19 @@ export function updateBenchmarksMd(path: string, markdown: string): void {
       ? current.slice(0, start) + block + current.slice(end + END.length)
       : `${current.trimEnd()}\n\n## Latest results\n\n${block}\n`;
   writeFileSync(path, next);
+}
+
+const envText = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+/** The sentence on the service's settings on the generated databases (runs before the SQLite cache: none). */
+function inventoryEnv(env: Record<string, string> | undefined): string {
+  if (!env) return "";
+  const set = Object.keys(env).length > 0 ? envText(env) : "the shipped defaults";
+  const off = env.SQLITE_CACHE_ENTRIES === "0" ? " (SQLite cache off: every request reads the database)" : "";
+  return `Service on the generated databases (\`inv*\` scenarios): ${set}${off}; on the demo data: the shipped defaults (SQLite cache on). `;
 }
 
 /** How the import was measured: one streamed file (npm run import's path), or (older results) files of N items. */

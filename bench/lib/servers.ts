@@ -10,7 +10,22 @@ export interface Server {
   proc: Proc;
   httpPort: number;
   grpcPort: number;
+  /** The service's GET /metrics and the token it needs (lib/metrics.ts); ceilings have none. */
+  metrics?: { url: string; token: string };
 }
+
+/**
+ * The service on the generated inventories measures the store at scale: its SQLite cache of
+ * looked-up objects (src/store/facts-cache.ts) would hold every body pool of those scenarios
+ * (2,000 / 500 / 100 distinct bodies), so they run with it off and read the database on every
+ * request. The demo-data scenarios keep the shipped default (cache on).
+ */
+export const SQLITE_CACHE_OFF: Record<string, string> = { SQLITE_CACHE_ENTRIES: "0" };
+/** How scenario titles and the report name it. */
+export const CACHE_OFF_LABEL = "cache off (SQLITE_CACHE_ENTRIES=0)";
+
+/** The bench's own metrics token: its services' GET /metrics needs it (the store cache's counters). */
+export const METRICS_TOKEN = "bench-only-metrics-token";
 
 /** The environment of a service process. */
 export function serviceEnv(
@@ -27,6 +42,8 @@ export function serviceEnv(
     DATABASE_URL: database,
     AUTH_JWT_SECRET: SECRET,
     LOG_LEVEL: ctx.logLevel,
+    // Set, so that no METRICS_TOKEN of the caller's environment locks the bench out of /metrics.
+    METRICS_TOKEN,
     ...(ctx.opts.nodeOptions ? { NODE_OPTIONS: ctx.opts.nodeOptions } : {}),
     ...extra,
   };
@@ -48,7 +65,13 @@ export async function startService(
     stdoutFile: join(ctx.logs, `${name}.log`),
   });
   await waitHttp(`http://127.0.0.1:${httpPort}/readyz`, proc);
-  return { name, proc, httpPort, grpcPort };
+  return {
+    name,
+    proc,
+    httpPort,
+    grpcPort,
+    metrics: { url: `http://127.0.0.1:${httpPort}/metrics`, token: METRICS_TOKEN },
+  };
 }
 
 /** A bare Express route or grpc-js unary with a canned answer: what the framework alone costs. */

@@ -12,11 +12,30 @@ import { type Server, startService } from "../lib/servers.js";
 import { restTarget } from "../lib/targets.js";
 import { allRestorable, validate } from "../lib/validate.js";
 
-/** PostgreSQL: the REST gateway with one and with two service instances on one database. */
+/**
+ * What the services of this comparison run with beyond lib/servers.ts's serviceEnv, per store.
+ * Both sides run the shipped defaults: the SQLite twin with its cache of looked-up objects on
+ * (SQLITE_CACHE_ENTRIES' default), the PostgreSQL instances as they are. When the PostgreSQL
+ * store gains a cache of its own, its setting goes in `postgres` (or nowhere, if its default is
+ * what is to be measured); the results JSON records both (postgres.serviceEnv).
+ */
+export const STORE_ENV: { sqlite: Record<string, string>; postgres: Record<string, string> } = {
+  sqlite: {},
+  postgres: {},
+};
+
+/**
+ * PostgreSQL: the REST gateway with one and with two service instances on one database, and
+ * its SQLite twin: one instance on the SQLite database of the same generated items, with the
+ * same bodies, connections and checks, measured in the same rounds (one instance on
+ * PostgreSQL, then the twin, then two instances), so that PostgreSQL ÷ SQLite pairs per round.
+ */
 export async function postgresScenario(
   ctx: BenchContext,
   tools: Tools,
   token: string,
+  /** The SQLite database of ctx.sizes.small generated items (the batch scenarios' small one). */
+  sqlitePath: string,
 ): Promise<BenchResults["postgres"]> {
   let cluster: Cluster | undefined;
   try {
@@ -35,12 +54,13 @@ export async function postgresScenario(
     const imported = await importDb(cluster.url, items);
     const bodies = restoreBodies(items, 1, 2000).map(restBody);
     const rows: { instances: number; runs: RunRecord[] }[] = [];
-    const a = await startService(ctx, "pg-a", cluster.url);
-    const b = await startService(ctx, "pg-b", cluster.url);
-    const scenario = (instances: Server[]): Scenario => ({
-      id: `postgres-${instances.length}`,
+    const a = await startService(ctx, "pg-a", cluster.url, STORE_ENV.postgres);
+    const b = await startService(ctx, "pg-b", cluster.url, STORE_ENV.postgres);
+    const lite = await startService(ctx, "sqlite-twin", sqlitePath, STORE_ENV.sqlite);
+    const scenario = (store: "postgres" | "sqlite", instances: Server[]): Scenario => ({
+      id: `${store}-${instances.length}`,
       group: "postgres",
-      title: `REST gateway on PostgreSQL, ${instances.length} instance(s), 1 entry, ${items} items`,
+      title: `REST gateway on ${store === "postgres" ? "PostgreSQL" : "SQLite"}, ${instances.length} instance(s), 1 entry, ${items} items`,
       server: instances,
       target: instances.map((s) =>
         restTarget(s.httpPort, BENCH_PROJECT, token, bodies, HTTP_CONNECTIONS / instances.length),
@@ -48,22 +68,28 @@ export async function postgresScenario(
       entries: 1,
       concurrency: HTTP_CONNECTIONS,
       expect: allRestorable(1),
-      databaseCpu: () => clusterCpuSeconds(cluster!.pid),
+      ...(store === "postgres" ? { databaseCpu: () => clusterCpuSeconds(cluster!.pid) } : {}),
     });
-    const one = scenario([a]);
-    const two = scenario([a, b]);
+    const one = scenario("postgres", [a]);
+    const two = scenario("postgres", [a, b]);
+    const twin = scenario("sqlite", [lite]);
     await validate(two.id, two.target, two.expect);
+    await validate(twin.id, twin.target, twin.expect);
     rows.push({ instances: 1, runs: [] }, { instances: 2, runs: [] });
+    const sqlite = { id: twin.id, title: twin.title, runs: [] as RunRecord[] };
     for (let round = 1; round <= ctx.opts.runs; round++) {
-      for (const [i, s] of [one, two].entries()) {
+      for (const [s, runs] of [
+        [one, rows[0]!.runs],
+        [twin, sqlite.runs],
+        [two, rows[1]!.runs],
+      ] as const) {
         const r = await measureOrRetry(ctx, tools, s);
-        rows[i]!.runs.push(r);
+        runs.push(r);
         ctx.log(runLine(s.id, r, false));
       }
     }
-    await stop(a.proc);
-    await stop(b.proc);
-    return { items, importSeconds: imported.importSeconds, rows };
+    for (const s of [a, b, lite]) await stop(s.proc);
+    return { items, importSeconds: imported.importSeconds, rows, sqlite, serviceEnv: STORE_ENV };
   } finally {
     cluster.stop();
   }

@@ -6,9 +6,10 @@ import { ensureDb } from "../lib/databases.js";
 import { DEMO_INVENTORY, DEMO_PROJECT, RESTORABLE, restBody } from "../lib/fixtures.js";
 import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
 import { runLoad, type Target, type Tools } from "../lib/loadgen.js";
+import { cacheDelta, cacheLookups } from "../lib/metrics.js";
 import { ask, stop } from "../lib/procs.js";
 import { summarizeProfiles } from "../lib/profile.js";
-import { type Server, startCeiling, startService } from "../lib/servers.js";
+import { CACHE_OFF_LABEL, type Server, SQLITE_CACHE_OFF, startCeiling, startService } from "../lib/servers.js";
 import { grpcTarget, restTarget, tokens } from "../lib/targets.js";
 
 /**
@@ -23,11 +24,13 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
   const tmp = ctx.tempDir("restorability-bench-");
   const large = await ensureDb(ctx, ctx.sizes.large, false);
   const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
-  const svcLarge = await startService(ctx, "service-large", large.path);
+  // The 100-entry batch at 1M profiles the database path: the SQLite cache off, as in bench/run.ts.
+  const svcLarge = await startService(ctx, "service-large", large.path, SQLITE_CACHE_OFF);
   const restCeiling = await startCeiling(ctx, "rest");
   const grpcCeiling = await startCeiling(ctx, "grpc");
   const restorable = restBody([RESTORABLE.request]);
-  const runs: [string, Server, Target][] = [
+  // [name, server, target, what the name does not say]
+  const runs: [string, Server, Target, string?][] = [
     ["gateway-restorable", demo, restTarget(demo.httpPort, DEMO_PROJECT, token.demo, [restorable], HTTP_CONNECTIONS)],
     ["grpc-restorable", demo, grpcTarget(demo.grpcPort, DEMO_PROJECT, token.demo, [RESTORABLE.request])],
     [
@@ -40,6 +43,7 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
         restoreBodies(ctx.sizes.large, 100, 100).map(restBody),
         HTTP_CONNECTIONS,
       ),
+      CACHE_OFF_LABEL,
     ],
     [
       "rest-ceiling",
@@ -49,15 +53,20 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
     ["grpc-ceiling", grpcCeiling, grpcTarget(grpcCeiling.grpcPort, DEMO_PROJECT, token.demo, [RESTORABLE.request])],
   ];
   const summaries: string[] = [];
-  for (const [name, server, target] of runs) {
+  for (const [name, server, target, note] of runs) {
     ctx.log(`profiling ${name} for ${seconds} s ...`);
     await runLoad(tools, target, Math.max(1, ctx.opts.warmup), ctx.loadCore);
     const sub = join(dir, name);
     mkdirSync(sub);
+    const lookups0 = await cacheLookups([server]);
     await ask(server.proc, "profile-start");
     const result = await runLoad(tools, target, seconds, ctx.loadCore);
     await ask(server.proc, "profile-stop", join(sub, `${name}.cpuprofile`));
-    summaries.push(`## ${name}: ${Math.round(result.rps)} req/s under the profiler\n\n${summarizeProfiles(sub)}`);
+    const cache = cacheDelta(lookups0, await cacheLookups([server]));
+    const hits = cache ? `, store cache hits ${(cache.cacheHitShare * 100).toFixed(1)}%` : "";
+    summaries.push(
+      `## ${name}${note ? `, ${note}` : ""}: ${Math.round(result.rps)} req/s under the profiler${hits}\n\n${summarizeProfiles(sub)}`,
+    );
   }
   for (const s of [demo, svcLarge, restCeiling, grpcCeiling]) await stop(s.proc);
   rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { GRPC_CONNECTIONS, GRPC_STREAMS, HTTP_CONNECTIONS } from "../lib/context
 import { DEMO_PROJECT, DEMO_PROVIDER, FAILING, GRPC_PATH, RESTORABLE, requestJson, restBody } from "../lib/fixtures.js";
 import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
 import type { Scenario } from "../lib/measure.js";
-import type { Server } from "../lib/servers.js";
+import { CACHE_OFF_LABEL, type Server } from "../lib/servers.js";
 import { grpcTarget, restTarget } from "../lib/targets.js";
 import { allRestorable, expectOf } from "../lib/validate.js";
 
@@ -11,7 +11,7 @@ export interface ThroughputServers {
   grpcCeiling: Server;
   /** The service on the demo inventory. */
   demo: Server;
-  /** The service on the small and on the large generated database. */
+  /** The service on the small and on the large generated database, its SQLite cache off (SQLITE_CACHE_OFF). */
   small: Server;
   large: Server;
 }
@@ -20,7 +20,8 @@ const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 10
 
 /**
  * The measured scenarios: the two ceilings, the REST gateway, gRPC and Connect on the demo
- * data, then batches of 1, 10 and 100 entries on the generated databases. Smoke runs keep one
+ * data (the shipped default: SQLite cache on), then batches of 1, 10 and 100 entries on the
+ * generated databases (cache off: the database path at scale). Smoke runs keep one
  * scenario of every kind (each load generator, protocol, database and batch path).
  */
 export function throughputScenarios(
@@ -123,7 +124,7 @@ export function throughputScenarios(
       scenarios.push({
         id: `inv${label}-batch${entries}-c1`,
         group: "batch",
-        title: `REST gateway, ${entries}-entry batch, ${label} items, concurrency 1`,
+        title: `REST gateway, ${entries}-entry batch, ${label} items, concurrency 1, ${CACHE_OFF_LABEL}`,
         server: svc,
         target: restTarget(svc.httpPort, BENCH_PROJECT, token.bench, pool(size, entries), 1),
         entries,
@@ -136,7 +137,7 @@ export function throughputScenarios(
     scenarios.push({
       id: `inv${S}-batch${entries}-sat`,
       group: "batch",
-      title: `REST gateway, ${entries}-entry batch, ${S} items, ${HTTP_CONNECTIONS} connections`,
+      title: `REST gateway, ${entries}-entry batch, ${S} items, ${HTTP_CONNECTIONS} connections, ${CACHE_OFF_LABEL}`,
       server: servers.small,
       target: restTarget(
         servers.small.httpPort,
@@ -153,7 +154,7 @@ export function throughputScenarios(
   scenarios.push({
     id: `inv${L}-batch100-sat`,
     group: "batch",
-    title: `REST gateway, 100-entry batch, ${L} items, ${HTTP_CONNECTIONS} connections`,
+    title: `REST gateway, 100-entry batch, ${L} items, ${HTTP_CONNECTIONS} connections, ${CACHE_OFF_LABEL}`,
     server: servers.large,
     target: restTarget(servers.large.httpPort, BENCH_PROJECT, token.bench, pool(sizes.large, 100), HTTP_CONNECTIONS),
     entries: 100,
