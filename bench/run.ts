@@ -34,7 +34,7 @@ import {
   summarize,
   updateBenchmarksMd,
 } from "./lib/report.js";
-import { SQLITE_CACHE_OFF, startCeiling, startService } from "./lib/servers.js";
+import { STORE_CACHE_OFF, startCeiling, startService } from "./lib/servers.js";
 import { tokens } from "./lib/targets.js";
 import { validate } from "./lib/validate.js";
 import { type Calibration, calibrateLoadgen } from "./scenarios/calibration.js";
@@ -70,8 +70,8 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
   const grpcCeiling = await startCeiling(ctx, "grpc");
   const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
   // The store at scale: the generated databases without the SQLite cache (lib/servers.ts).
-  const svcSmall = await startService(ctx, `service-${sizes.small}`, small.path, SQLITE_CACHE_OFF);
-  const svcLarge = await startService(ctx, `service-${sizes.large}`, large.path, SQLITE_CACHE_OFF);
+  const svcSmall = await startService(ctx, `service-${sizes.small}`, small.path, STORE_CACHE_OFF);
+  const svcLarge = await startService(ctx, `service-${sizes.large}`, large.path, STORE_CACHE_OFF);
   const servers = [restCeiling, grpcCeiling, demo, svcSmall, svcLarge];
 
   const scenarios = throughputScenarios(
@@ -123,7 +123,7 @@ async function main(ctx: BenchContext, tools: Tools): Promise<void> {
       sizes: { small: sizes.small, large: sizes.large },
       serviceLogLevel: ctx.logLevel,
       serviceNodeOptions: opts.nodeOptions ?? "",
-      inventoryServiceEnv: SQLITE_CACHE_OFF,
+      inventoryServiceEnv: STORE_CACHE_OFF,
       totalSeconds: 0,
     },
     scenarios: scenarios.map(

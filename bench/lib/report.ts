@@ -76,7 +76,7 @@ export interface BenchResults {
     serviceNodeOptions: string;
     /**
      * What the service on the generated databases (the inv* scenarios) runs with beyond the
-     * shipped defaults: SQLITE_CACHE_ENTRIES=0 (its cache off: the database path). Absent in
+     * shipped defaults: STORE_CACHE_ENTRIES=0 (its cache off: the database path). Absent in
      * runs before the cache, which had none.
      */
     inventoryServiceEnv?: Record<string, string>;
@@ -111,6 +111,11 @@ export interface PostgresResults {
    * Absent in older results.
    */
   sqlite?: { id: string; title: string; runs: RunRecord[] };
+  /**
+   * The same pair with both stores' caches off (STORE_CACHE_ENTRIES=0): every request reads the
+   * database, PostgreSQL in one round trip. Measured in the same rounds; absent in older results.
+   */
+  uncached?: { postgres: RunRecord[]; sqlite: RunRecord[] };
   /** The services' settings beyond the bench's common ones, per store (scenarios/postgres.ts: STORE_ENV). */
   serviceEnv?: { sqlite: Record<string, string>; postgres: Record<string, string> };
 }
@@ -174,7 +179,7 @@ export function summarize(results: BenchResults): Summary {
   const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
   const S = label(small);
   const L = label(large);
-  // The inv* scenarios run without the SQLite cache (SQLITE_CACHE_ENTRIES=0): these goals are about the database path.
+  // The inv* scenarios run without the SQLite cache (STORE_CACHE_ENTRIES=0): these goals are about the database path.
   const off = "cache off";
   const smoke = results.mode === "smoke";
   const goals: Goal[] = [];
@@ -257,7 +262,8 @@ export function summarize(results: BenchResults): Summary {
     `without file-backed pages such as the memory-mapped database; whole RSS ${fmtSpread(peak("rssMb"))} MB`,
   );
 
-  postgresGoal(results, goals, label(postgresOf(results)?.items ?? small));
+  postgresGoal(results, goals, label(postgresOf(results)?.items ?? small), false);
+  postgresGoal(results, goals, label(postgresOf(results)?.items ?? small), true);
 
   const batch = [1, 10, 100].map((entries) => {
     const c1 = byId(results, `inv${S}-batch${entries}-c1`);
@@ -289,12 +295,12 @@ export function summarize(results: BenchResults): Summary {
  * REST gateway on PostgreSQL ÷ on SQLite, one instance each, requests/s, paired per round
  * (issue 13: at least half), with each side's CPU per request beside it.
  */
-function postgresGoal(results: BenchResults, goals: Goal[], items: string): void {
-  const name = `REST gateway on PostgreSQL ÷ on SQLite, 1 entry, ${items} items, requests/s`;
+function postgresGoal(results: BenchResults, goals: Goal[], items: string, uncached: boolean): void {
+  const name = `REST gateway on PostgreSQL ÷ on SQLite, 1 entry, ${items} items, requests/s${uncached ? ", both caches off (the database path)" : ""}`;
   const target = "≥ 0.50 (issue 13)";
   const pg = postgresOf(results);
-  const onPg = pg?.rows.find((r) => r.instances === 1)?.runs;
-  const onLite = pg?.sqlite?.runs;
+  const onPg = uncached ? pg?.uncached?.postgres : pg?.rows.find((r) => r.instances === 1)?.runs;
+  const onLite = uncached ? pg?.uncached?.sqlite : pg?.sqlite?.runs;
   if (!onPg || !onLite) {
     const why =
       results.postgres && "skipped" in results.postgres
@@ -316,7 +322,7 @@ function postgresGoal(results: BenchResults, goals: Goal[], items: string): void
     `CPU ms/req: service on PostgreSQL ${cpu(onPg, (r) => r.serverCpuMsPerRequest)} + PostgreSQL's processes ` +
     `${cpu(onPg, (r) => r.databaseCpuMsPerRequest)}, service on SQLite ${cpu(onLite, (r) => r.serverCpuMsPerRequest)}; ` +
     `CPU per request on SQLite ÷ on PostgreSQL (service + PostgreSQL), paired: ${fmtSpread(pairedRuns(onLite, onPg, whole))}; ` +
-    `SQLite store cache hits ${pct(spread(onLite.map((r) => r.cacheHitShare ?? Number.NaN)))}`;
+    `store cache hits: PostgreSQL ${pct(spread(onPg.map((r) => r.cacheHitShare ?? Number.NaN)))}, SQLite ${pct(spread(onLite.map((r) => r.cacheHitShare ?? Number.NaN)))}`;
   goals.push({
     name,
     value,
@@ -413,11 +419,11 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
   lines.push(
     "*store cache hits*: the share of the run's lookups of objects (checkpoint items, servers) that the service's SQLite cache answered " +
       "(csbs_store_cache_lookups_total on GET /metrics, read before and after the run): near 100% means the number is cache-served, " +
-      "0% that every request read the database (cache off: SQLITE_CACHE_ENTRIES=0); – where there is no store cache (ceilings, PostgreSQL).",
+      "0% that every request read the database (cache off: STORE_CACHE_ENTRIES=0); – where there is no store cache (ceilings, PostgreSQL).",
   );
   lines.push("");
   lines.push(
-    `### Batch size (REST gateway, ${results.conditions.sizes.small} items${c.inventoryServiceEnv?.SQLITE_CACHE_ENTRIES === "0" ? ", SQLite cache off (SQLITE_CACHE_ENTRIES=0): the database path" : ""})`,
+    `### Batch size (REST gateway, ${results.conditions.sizes.small} items${c.inventoryServiceEnv?.STORE_CACHE_ENTRIES === "0" ? ", SQLite cache off (STORE_CACHE_ENTRIES=0): the database path" : ""})`,
   );
   lines.push("");
   lines.push(
@@ -478,7 +484,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
       `REST gateway, 1 entry, ${pg.items.toLocaleString("en-US")} items (imported in ${fmt(pg.importSeconds)} s); ` +
         "PostgreSQL and the instance(s) share core 0, the load generator(s) core 1: on 2 cores this shows the cost of a second instance, not scale-out." +
         (pg.sqlite
-          ? ` The SQLite row is the one-instance row's twin: the same items in a SQLite database, the same bodies, connections and checks, measured in the same rounds (PostgreSQL ÷ SQLite is paired per round, goal above); services: on SQLite ${env(pg.serviceEnv?.sqlite)} (SQLite cache on), on PostgreSQL ${env(pg.serviceEnv?.postgres)}.`
+          ? ` The SQLite row is the one-instance row's twin: the same items in a SQLite database, the same bodies, connections and checks, measured in the same rounds (PostgreSQL ÷ SQLite is paired per round, goal above); services: on SQLite ${env(pg.serviceEnv?.sqlite)}, on PostgreSQL ${env(pg.serviceEnv?.postgres)} (each store's cache on, as shipped)${pg.uncached ? "; the cache-off rows are the same pair with STORE_CACHE_ENTRIES=0: every request reads the database (PostgreSQL: one round trip)" : ""}.`
           : ""),
     );
     lines.push("");
@@ -489,6 +495,12 @@ export function renderMarkdown(results: BenchResults, summary: Summary, previous
     const table = [
       ...pg.rows.map((row) => ({ what: `PostgreSQL, ${row.instances}`, runs: row.runs })),
       ...(pg.sqlite ? [{ what: "SQLite, 1", runs: pg.sqlite.runs }] : []),
+      ...(pg.uncached
+        ? [
+            { what: "PostgreSQL, 1, cache off", runs: pg.uncached.postgres },
+            { what: "SQLite, 1, cache off", runs: pg.uncached.sqlite },
+          ]
+        : []),
     ];
     for (const row of table) {
       const f = (k: keyof RunRecord) => cell(spread(row.runs.map((r) => (r[k] as number | undefined) ?? Number.NaN)));
@@ -526,7 +538,7 @@ const envText = (env: Record<string, string>) =>
 function inventoryEnv(env: Record<string, string> | undefined): string {
   if (!env) return "";
   const set = Object.keys(env).length > 0 ? envText(env) : "the shipped defaults";
-  const off = env.SQLITE_CACHE_ENTRIES === "0" ? " (SQLite cache off: every request reads the database)" : "";
+  const off = env.STORE_CACHE_ENTRIES === "0" ? " (SQLite cache off: every request reads the database)" : "";
   return `Service on the generated databases (\`inv*\` scenarios): ${set}${off}; on the demo data: the shipped defaults (SQLite cache on). `;
 }
 

@@ -20,9 +20,9 @@ export interface Server {
  * (2,000 / 500 / 100 distinct bodies), so they run with it off and read the database on every
  * request. The demo-data scenarios keep the shipped default (cache on).
  */
-export const SQLITE_CACHE_OFF: Record<string, string> = { SQLITE_CACHE_ENTRIES: "0" };
+export const STORE_CACHE_OFF: Record<string, string> = { STORE_CACHE_ENTRIES: "0" };
 /** How scenario titles and the report name it. */
-export const CACHE_OFF_LABEL = "cache off (SQLITE_CACHE_ENTRIES=0)";
+export const CACHE_OFF_LABEL = "cache off (STORE_CACHE_ENTRIES=0)";
 
 /** The bench's own metrics token: its services' GET /metrics needs it (the store cache's counters). */
 export const METRICS_TOKEN = "bench-only-metrics-token";

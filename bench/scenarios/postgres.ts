@@ -8,16 +8,15 @@ import { measureOrRetry, runLine, type Scenario } from "../lib/measure.js";
 import { type Cluster, clusterCpuSeconds, startCluster } from "../lib/postgres.js";
 import { stop } from "../lib/procs.js";
 import type { BenchResults, RunRecord } from "../lib/report.js";
-import { type Server, startService } from "../lib/servers.js";
+import { CACHE_OFF_LABEL, type Server, STORE_CACHE_OFF, startService } from "../lib/servers.js";
 import { restTarget } from "../lib/targets.js";
 import { allRestorable, validate } from "../lib/validate.js";
 
 /**
  * What the services of this comparison run with beyond lib/servers.ts's serviceEnv, per store.
- * Both sides run the shipped defaults: the SQLite twin with its cache of looked-up objects on
- * (SQLITE_CACHE_ENTRIES' default), the PostgreSQL instances as they are. When the PostgreSQL
- * store gains a cache of its own, its setting goes in `postgres` (or nowhere, if its default is
- * what is to be measured); the results JSON records both (postgres.serviceEnv).
+ * Both sides run the shipped defaults (each store's cache of looked-up objects on); a second
+ * pair runs with both caches off (STORE_CACHE_OFF), the database path. The results JSON
+ * records both (postgres.serviceEnv).
  */
 export const STORE_ENV: { sqlite: Record<string, string>; postgres: Record<string, string> } = {
   sqlite: {},
@@ -57,10 +56,13 @@ export async function postgresScenario(
     const a = await startService(ctx, "pg-a", cluster.url, STORE_ENV.postgres);
     const b = await startService(ctx, "pg-b", cluster.url, STORE_ENV.postgres);
     const lite = await startService(ctx, "sqlite-twin", sqlitePath, STORE_ENV.sqlite);
-    const scenario = (store: "postgres" | "sqlite", instances: Server[]): Scenario => ({
-      id: `${store}-${instances.length}`,
+    // The database path: both stores with their caches off.
+    const pgOff = await startService(ctx, "pg-nocache", cluster.url, { ...STORE_ENV.postgres, ...STORE_CACHE_OFF });
+    const liteOff = await startService(ctx, "sqlite-nocache", sqlitePath, { ...STORE_ENV.sqlite, ...STORE_CACHE_OFF });
+    const scenario = (store: "postgres" | "sqlite", instances: Server[], cacheOff = false): Scenario => ({
+      id: `${store}-${instances.length}${cacheOff ? "-nocache" : ""}`,
       group: "postgres",
-      title: `REST gateway on ${store === "postgres" ? "PostgreSQL" : "SQLite"}, ${instances.length} instance(s), 1 entry, ${items} items`,
+      title: `REST gateway on ${store === "postgres" ? "PostgreSQL" : "SQLite"}, ${instances.length} instance(s), 1 entry, ${items} items${cacheOff ? `, ${CACHE_OFF_LABEL}` : ""}`,
       server: instances,
       target: instances.map((s) =>
         restTarget(s.httpPort, BENCH_PROJECT, token, bodies, HTTP_CONNECTIONS / instances.length),
@@ -73,6 +75,9 @@ export async function postgresScenario(
     const one = scenario("postgres", [a]);
     const two = scenario("postgres", [a, b]);
     const twin = scenario("sqlite", [lite]);
+    const oneOff = scenario("postgres", [pgOff], true);
+    const twinOff = scenario("sqlite", [liteOff], true);
+    const uncached = { postgres: [] as RunRecord[], sqlite: [] as RunRecord[] };
     await validate(two.id, two.target, two.expect);
     await validate(twin.id, twin.target, twin.expect);
     rows.push({ instances: 1, runs: [] }, { instances: 2, runs: [] });
@@ -82,14 +87,16 @@ export async function postgresScenario(
         [one, rows[0]!.runs],
         [twin, sqlite.runs],
         [two, rows[1]!.runs],
+        [oneOff, uncached.postgres],
+        [twinOff, uncached.sqlite],
       ] as const) {
         const r = await measureOrRetry(ctx, tools, s);
         runs.push(r);
         ctx.log(runLine(s.id, r, false));
       }
     }
-    for (const s of [a, b, lite]) await stop(s.proc);
-    return { items, importSeconds: imported.importSeconds, rows, sqlite, serviceEnv: STORE_ENV };
+    for (const s of [a, b, lite, pgOff, liteOff]) await stop(s.proc);
+    return { items, importSeconds: imported.importSeconds, rows, sqlite, uncached, serviceEnv: STORE_ENV };
   } finally {
     cluster.stop();
   }

@@ -9,7 +9,7 @@ import { runLoad, type Target, type Tools } from "../lib/loadgen.js";
 import { cacheDelta, cacheLookups } from "../lib/metrics.js";
 import { ask, stop } from "../lib/procs.js";
 import { summarizeProfiles } from "../lib/profile.js";
-import { CACHE_OFF_LABEL, type Server, SQLITE_CACHE_OFF, startCeiling, startService } from "../lib/servers.js";
+import { CACHE_OFF_LABEL, type Server, STORE_CACHE_OFF, startCeiling, startService } from "../lib/servers.js";
 import { grpcTarget, restTarget, tokens } from "../lib/targets.js";
 
 /**
@@ -25,7 +25,7 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
   const large = await ensureDb(ctx, ctx.sizes.large, false);
   const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
   // The 100-entry batch at 1M profiles the database path: the SQLite cache off, as in bench/run.ts.
-  const svcLarge = await startService(ctx, "service-large", large.path, SQLITE_CACHE_OFF);
+  const svcLarge = await startService(ctx, "service-large", large.path, STORE_CACHE_OFF);
   const restCeiling = await startCeiling(ctx, "rest");
   const grpcCeiling = await startCeiling(ctx, "grpc");
   const restorable = restBody([RESTORABLE.request]);

@@ -11,7 +11,7 @@ export interface ThroughputServers {
   grpcCeiling: Server;
   /** The service on the demo inventory. */
   demo: Server;
-  /** The service on the small and on the large generated database, its SQLite cache off (SQLITE_CACHE_OFF). */
+  /** The service on the small and on the large generated database, its SQLite cache off (STORE_CACHE_OFF). */
   small: Server;
   large: Server;
 }
