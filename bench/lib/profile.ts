@@ -100,8 +100,13 @@ export function summarizeProfiles(dir: string, top = 25): string {
     const self = new Map<number, number>();
     const samples = profile.samples ?? [];
     const deltas = profile.timeDeltas ?? [];
+    // A sample's delta is the time until the next one; when the process was descheduled (a
+    // shared machine) one delta can be seconds, all charged to whatever ran last. Each is capped
+    // at 10× the median interval.
+    const sorted = deltas.filter((d) => d > 0).sort((x, y) => x - y);
+    const cap = 10 * (sorted[Math.floor(sorted.length / 2)] ?? Number.POSITIVE_INFINITY);
     for (let i = 0; i < samples.length; i++) {
-      const dt = deltas[i + 1] ?? deltas[i] ?? 0;
+      const dt = Math.min(cap, deltas[i + 1] ?? deltas[i] ?? 0);
       self.set(samples[i]!, (self.get(samples[i]!) ?? 0) + dt);
     }
     for (const [id, us] of self) {
