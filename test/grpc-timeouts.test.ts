@@ -21,39 +21,43 @@ afterAll(async () => {
 });
 
 describe("gRPC port timeouts", () => {
-  it("headers and a length prefix, then nothing: DEADLINE_EXCEEDED (CSBS.9998) and the stream closes", async () => {
-    const session = http2.connect(`http://${ts.grpcAddress}`);
-    try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/csbs.v1.ResourceService/CheckRestorable",
-        "content-type": "application/grpc",
-        te: "trailers",
-        // A valid token: the call is admitted, only its message never arrives.
-        "x-auth-token": await ts.token(),
-      });
-      // 1 000 bytes promised, 2 sent, never ended.
-      stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8, 0x1a, 0x00]));
-      const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        let last: http2.IncomingHttpHeaders = {};
-        stream.on("response", (headers) => {
-          last = headers;
+  // The service's methods keep the timer in their handlers, the others (health) through the interceptor.
+  it.each(["/csbs.v1.ResourceService/CheckRestorable", "/grpc.health.v1.Health/Check"])(
+    "%s: headers and a length prefix, then nothing: DEADLINE_EXCEEDED (CSBS.9998) and the stream closes",
+    async (path) => {
+      const session = http2.connect(`http://${ts.grpcAddress}`);
+      try {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": path,
+          "content-type": "application/grpc",
+          te: "trailers",
+          // A valid token: the call is admitted, only its message never arrives.
+          "x-auth-token": await ts.token(),
         });
-        stream.on("trailers", (headers) => {
-          last = headers;
+        // 1 000 bytes promised, 2 sent, never ended.
+        stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8, 0x1a, 0x00]));
+        const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+          let last: http2.IncomingHttpHeaders = {};
+          stream.on("response", (headers) => {
+            last = headers;
+          });
+          stream.on("trailers", (headers) => {
+            last = headers;
+          });
+          stream.on("error", reject);
+          stream.resume();
+          stream.on("close", () => resolve(last));
         });
-        stream.on("error", reject);
-        stream.resume();
-        stream.on("close", () => resolve(last));
-      });
-      expect(trailers["grpc-status"]).toBe("4");
-      const status = fromBinary(StatusSchema, Buffer.from(String(trailers["grpc-status-details-bin"]), "base64"));
-      const info = anyUnpack(status.details[0]!, ErrorInfoSchema);
-      expect(info?.reason).toBe("CSBS.9998");
-    } finally {
-      session.destroy();
-    }
-  });
+        expect(trailers["grpc-status"]).toBe("4");
+        const status = fromBinary(StatusSchema, Buffer.from(String(trailers["grpc-status-details-bin"]), "base64"));
+        const info = anyUnpack(status.details[0]!, ErrorInfoSchema);
+        expect(info?.reason).toBe("CSBS.9998");
+      } finally {
+        session.destroy();
+      }
+    },
+  );
 
   it("a connection without calls is closed after GRPC_MAX_CONNECTION_IDLE_MS (GOAWAY)", async () => {
     const session = http2.connect(`http://${ts.grpcAddress}`);

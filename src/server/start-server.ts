@@ -24,7 +24,7 @@ import type { Config } from "./config.js";
 import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
 import { addHealth } from "./grpc/add-health.js";
 import { addReflection } from "./grpc/add-reflection.js";
-import { messageTimeout } from "./grpc/message-timeout.js";
+import { createMessageTimeout } from "./grpc/message-timeout.js";
 import { answerClientError } from "./http/answer-client-error.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import { drainHttpServer } from "./http/drain-http-server.js";
@@ -122,7 +122,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const service = createResourceService({ ...deps, guard });
     const inventoryService = createInventoryService({ store, guard });
 
-    // gRPC port: the ServiceImpl on a grpc-js Server, with health and reflection.
+    // gRPC port: the ServiceImpl on a grpc-js Server, with health and reflection. The message
+    // timeout: kept by addConnectService's handlers for their methods, by the interceptor for the others.
+    const messageTimeout = createMessageTimeout(config.grpcMessageTimeoutMs);
     const grpcServer = new grpc.Server({
       "grpc.max_receive_message_length": config.maxBodyBytes,
       "grpc.max_send_message_length": 4 * config.maxBodyBytes,
@@ -131,7 +133,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       "grpc.max_connection_idle_ms": config.grpcMaxConnectionIdleMs,
       "grpc.max_connection_age_ms": config.grpcMaxConnectionAgeMs,
       "grpc.max_connection_age_grace_ms": config.grpcMaxConnectionAgeGraceMs,
-      interceptors: [messageTimeout(config.grpcMessageTimeoutMs)],
+      interceptors: [messageTimeout.interceptor],
     });
     const onFinishedFor =
       (service: string) =>
@@ -151,12 +153,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     addConnectService(
       grpcServer,
       { desc: ResourceService, impl: service },
-      { onFinished: onFinishedFor(ResourceService.typeName), verifyFirst: guard.verifyFirst },
+      { onFinished: onFinishedFor(ResourceService.typeName), verifyFirst: guard.verifyFirst, messageTimeout },
     );
     addConnectService(
       grpcServer,
       { desc: InventoryService, impl: inventoryService },
-      { onFinished: onFinishedFor(InventoryService.typeName), verifyFirst: guard.verifyFirst },
+      { onFinished: onFinishedFor(InventoryService.typeName), verifyFirst: guard.verifyFirst, messageTimeout },
     );
     const health = addHealth(grpcServer, Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"] as const)));
     // Reflection also describes google.rpc.ErrorInfo, so clients can decode error details.

@@ -8,6 +8,7 @@ import type { Principal } from "../../auth/principal.js";
 import { type CallContext, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { requestIdOf } from "../http/request-id.js";
+import type { MessageTimeout } from "./message-timeout.js";
 
 let cancelled: ConnectError | undefined;
 /**
@@ -46,6 +47,11 @@ export interface GrpcHostOptions {
    * guard (`VERIFIED_TOKEN`).
    */
   verifyFirst?: (ctx: CallContext) => Promise<Principal>;
+  /**
+   * The port's message timeout, kept by the handlers themselves (they run when the headers
+   * arrive): one timer per call, and the port's interceptor lets these methods through unwrapped.
+   */
+  messageTimeout?: MessageTimeout;
 }
 
 /**
@@ -55,7 +61,7 @@ export interface GrpcHostOptions {
  * carrying the ErrorInfo), as connect-node would.
  */
 export function addConnectService(server: grpc.Server, hosted: HostedService, options: GrpcHostOptions = {}): void {
-  const { onFinished, verifyFirst } = options;
+  const { onFinished, verifyFirst, messageTimeout } = options;
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of hosted.desc.methods) {
@@ -63,6 +69,7 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
     const impl = (hosted.impl as Record<string, unknown>)[method.localName] as UnaryImpl | undefined;
     if (!impl) throw new Error(`add-connect-service: ${hosted.desc.typeName}.${method.name} is not implemented`);
     const path = `/${hosted.desc.typeName}/${method.name}`;
+    messageTimeout?.own(path);
     definition[method.name] = {
       path,
       requestStream: true,
@@ -81,12 +88,15 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       const start = performance.now();
+      // Cleared once the message (or the half-close, an error, a cancellation) arrives, or the call ends.
+      const timer = messageTimeout?.arm(call, callback);
       const requestId = requestIdOf(call.metadata.get(REQUEST_ID_HEADER)[0]?.toString());
       let projectId: string | undefined;
       let finished = false;
       const finish = (error: unknown, response?: unknown) => {
         if (finished) return;
         finished = true;
+        clearTimeout(timer);
         call.off("cancelled", onCancelled);
         // The request id goes back in the response headers, and in the ErrorInfo of a failure.
         const header = new grpc.Metadata();
@@ -109,11 +119,20 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       const message = new Promise<Buffer>((resolve, reject) => {
         let received: Buffer | undefined;
         call.on("data", (chunk: Buffer) => {
-          if (received === undefined) received = chunk;
-          else reject(unimplemented("a second"));
+          if (received === undefined) {
+            received = chunk;
+            clearTimeout(timer);
+          } else reject(unimplemented("a second"));
         });
-        call.once("end", () => (received === undefined ? reject(unimplemented("no")) : resolve(received)));
-        call.once("error", reject);
+        call.once("end", () => {
+          clearTimeout(timer);
+          if (received === undefined) reject(unimplemented("no"));
+          else resolve(received);
+        });
+        call.once("error", (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        });
       });
       // Never left unhandled: a refused call may not wait for its message.
       message.catch(() => {});
@@ -127,7 +146,10 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       // client cancels, also while the token is being verified. (grpc-js also emits "cancelled"
       // after every finished call, so the listener is removed when the call ends.)
       const cancellation = new AbortController();
-      const onCancelled = () => cancellation.abort(callCancelled());
+      const onCancelled = () => {
+        clearTimeout(timer);
+        cancellation.abort(callCancelled());
+      };
       call.once("cancelled", onCancelled);
       const requestHeader = {
         get: (name: string) =>

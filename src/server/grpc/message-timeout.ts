@@ -7,13 +7,32 @@ import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import { csbsError } from "../../service/csbs-error.js";
 
 /**
- * A grpc-js server interceptor that ends a call whose request message has not fully
- * arrived `ms` after its headers (a stream that sent headers and a length prefix and then
- * nothing): DEADLINE_EXCEEDED with the CSBS ErrorInfo (CSBS.9998), and the stream closes.
+ * The gRPC port's message timeout: a call whose request message has not fully arrived `ms`
+ * after its headers (a stream that sent headers and a length prefix and then nothing) ends
+ * with DEADLINE_EXCEEDED and the CSBS ErrorInfo (CSBS.9998), and its stream is reset.
  * A client deadline (`grpc-timeout`) only starts once the message is decoded, and
  * keepalive only sees dead connections, so without this such a stream stays open.
+ *
+ * Every method on the port has it: the handlers of addConnectService keep the timer
+ * themselves (`own` their paths, `arm` a timer when the headers arrive); the `interceptor`
+ * times the calls of every other method (health, reflection) and lets the owned ones through
+ * unwrapped, without a second intercepting layer per call.
  */
-export function messageTimeout(ms: number): grpc.ServerInterceptor {
+export interface MessageTimeout {
+  /** For the grpc-js Server's `interceptors`. */
+  readonly interceptor: grpc.ServerInterceptor;
+  /** A method whose handler arms the timer itself: the interceptor leaves its calls alone. */
+  own(path: string): void;
+  /**
+   * Starts the timer of a call whose handler runs when its headers arrive (a client-streaming
+   * registration): on expiry, `respond` (the handler's callback) gets the status and the
+   * call's stream is reset. Clear it (clearTimeout) once the message, the half-close, an
+   * error or a cancellation has arrived, or when the call is answered.
+   */
+  arm(call: grpc.ServerReadableStream<unknown, unknown>, respond: grpc.sendUnaryData<unknown>): NodeJS.Timeout;
+}
+
+export function createMessageTimeout(ms: number): MessageTimeout {
   const error = csbsError("deadline_exceeded", `the request message did not arrive within ${ms} ms`);
   const info = error.findDetails(ErrorInfoSchema)[0]!;
   const details = Buffer.from(
@@ -22,7 +41,23 @@ export function messageTimeout(ms: number): grpc.ServerInterceptor {
       create(StatusSchema, { code: error.code, message: error.rawMessage, details: [anyPack(ErrorInfoSchema, info)] }),
     ),
   );
-  return (_method, call) => {
+  const metadata = new grpc.Metadata();
+  metadata.set("grpc-status-details-bin", details);
+  // One status for every expired call: grpc-js copies the metadata of a status it sends.
+  const status = { code: grpc.status.DEADLINE_EXCEEDED, details: error.rawMessage, metadata };
+  const owned = new Set<string>();
+
+  const expire = (call: grpc.ServerReadableStream<unknown, unknown>, respond: grpc.sendUnaryData<unknown>) => {
+    respond(status);
+    // A handler's stream reads its call through a private `call`: grpc-js's base call when
+    // no other interceptor wraps it, whose `stream` is the HTTP/2 stream.
+    resetStream((call as unknown as { call?: { stream?: Partial<http2.ServerHttp2Stream> } }).call?.stream);
+  };
+
+  const interceptor: grpc.ServerInterceptor = (method, call) => {
+    // grpc-js chains what an interceptor returns as a ServerInterceptingCallInterface, which the
+    // call it was given is (its ServerInterceptor type names the class, hence the cast).
+    if (owned.has(method.path)) return call as grpc.ServerInterceptingCall;
     let timer: NodeJS.Timeout | undefined;
     const clear = () => {
       if (timer !== undefined) clearTimeout(timer);
@@ -32,16 +67,9 @@ export function messageTimeout(ms: number): grpc.ServerInterceptor {
       start(next) {
         timer = setTimeout(() => {
           timer = undefined;
-          const metadata = new grpc.Metadata();
-          metadata.set("grpc-status-details-bin", details);
-          intercepting.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: error.rawMessage, metadata });
-          // The status ends the server's side only; the caller's side stays open as long as it
-          // likes. Reset the stream (RFC 9113 §8.1: NO_ERROR, "stop sending"), through the
-          // HTTP/2 stream of grpc-js's base call when this interceptor wraps it directly.
-          const stream = (call as unknown as { stream?: Partial<http2.ServerHttp2Stream> }).stream;
-          if (typeof stream?.close === "function" && "rstCode" in stream) {
-            setImmediate(() => stream.closed || stream.close?.(http2.constants.NGHTTP2_NO_ERROR));
-          }
+          intercepting.sendStatus(status);
+          // Through the HTTP/2 stream of grpc-js's base call when this interceptor wraps it directly.
+          resetStream((call as unknown as { stream?: Partial<http2.ServerHttp2Stream> }).stream);
         }, ms);
         next({
           onReceiveMetadata: (metadata, nextMetadata) => nextMetadata(metadata),
@@ -65,4 +93,22 @@ export function messageTimeout(ms: number): grpc.ServerInterceptor {
     });
     return intercepting;
   };
+
+  return {
+    interceptor,
+    own: (path) => {
+      owned.add(path);
+    },
+    arm: (call, respond) => setTimeout(expire, ms, call, respond),
+  };
+}
+
+/**
+ * The status ends the server's side only; the caller's side stays open as long as it likes.
+ * Reset the stream (RFC 9113 §8.1: NO_ERROR, "stop sending").
+ */
+function resetStream(stream: Partial<http2.ServerHttp2Stream> | undefined): void {
+  if (typeof stream?.close === "function" && "rstCode" in stream) {
+    setImmediate(() => stream.closed || stream.close?.(http2.constants.NGHTTP2_NO_ERROR));
+  }
 }
