@@ -9,6 +9,7 @@ import {
 } from "@bufbuild/protobuf";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { type CheckRespSchema, ResourceService } from "../../gen/csbs/v1/resource_service_pb.js";
+import { type CancellationSignal, createCallCancellation } from "../service/call-cancellation.js";
 import { AUTH_HEADER, type CallContext, type CallGuard, REQUEST_ID_HEADER } from "../service/call-guard.js";
 import { checkProtectable } from "../service/check-protectable.js";
 import { checkRestorable } from "../service/check-restorable.js";
@@ -221,11 +222,11 @@ export function createGateway(options: GatewayOptions): Router {
   return router;
 }
 
-/** Aborts when the client goes away before the response is written. */
-function abortSignalOf(res: Response): AbortSignal {
-  const controller = new AbortController();
+/** Cancelled when the client goes away before the response is written. */
+function abortSignalOf(res: Response): CancellationSignal {
+  const cancellation = createCallCancellation();
   res.once("close", () => {
-    if (!res.writableFinished) controller.abort();
+    if (!res.writableFinished) cancellation.cancel(new DOMException("This operation was aborted", "AbortError"));
   });
-  return controller.signal;
+  return cancellation.signal;
 }

@@ -7,6 +7,7 @@ import { type Authenticator, authorize } from "../auth/authenticator.js";
 import type { Principal } from "../auth/principal.js";
 import { validateProjectId } from "../domain/request-validation.js";
 import { StoreUnavailableError } from "../store/store.js";
+import type { CancellationSignal } from "./call-cancellation.js";
 import { csbsError } from "./csbs-error.js";
 
 /** The header (gRPC: metadata) that carries the caller's token. */
@@ -40,7 +41,7 @@ export interface CallGuardOptions {
 export interface CallContext {
   readonly requestHeader: { get(name: string): string | null };
   /** Aborted when the caller goes away (a host without cancellation passes none). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancellationSignal | undefined;
   /** The client's deadline, if it set one. */
   timeoutMs(): number | undefined;
   readonly values?: Pick<ContextValues, "get"> | undefined;
@@ -124,7 +125,7 @@ export function createCallGuard(options: CallGuardOptions): CallGuard {
 }
 
 /** Settles with the work, or fails when the call is cancelled (if it can be) or its deadline passes. */
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, ms: number): Promise<T> {
+function withDeadline<T>(work: Promise<T>, signal: CancellationSignal | undefined, ms: number): Promise<T> {
   if (signal?.aborted) {
     // The work's own failure (e.g. a pre-verified token's refusal) is superseded, not unhandled.
     work.catch(() => {});

@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import type { Principal } from "../../auth/principal.js";
+import { createCallCancellation } from "../../service/call-cancellation.js";
 import { type CallContext, REQUEST_ID_HEADER, VERIFIED_TOKEN } from "../../service/call-guard.js";
 import { csbsError, withRequestId } from "../../service/csbs-error.js";
 import { requestIdOf } from "../http/request-id.js";
@@ -145,10 +146,10 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       // The deadline is the guard's (one timer, from timeoutMs); the signal aborts when the
       // client cancels, also while the token is being verified. (grpc-js also emits "cancelled"
       // after every finished call, so the listener is removed when the call ends.)
-      const cancellation = new AbortController();
+      const cancellation = createCallCancellation();
       const onCancelled = () => {
         clearTimeout(timer);
-        cancellation.abort(callCancelled());
+        cancellation.cancel(callCancelled());
       };
       call.once("cancelled", onCancelled);
       const requestHeader = {
