@@ -20,6 +20,22 @@ afterAll(async () => {
   await ts?.close();
 });
 
+/** gRPC CheckRestorable calls counted as DEADLINE_EXCEEDED with CSBS.9998 (GET /metrics). */
+async function expiredCalls(): Promise<number> {
+  const text = await (await fetch(`${ts.httpUrl}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("csbs_requests_total{") &&
+        l.includes('protocol="grpc"') &&
+        l.includes('method="CheckRestorable"') &&
+        l.includes('code="deadline_exceeded"') &&
+        l.includes('error_code="CSBS.9998"'),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
 describe("gRPC port timeouts", () => {
   // The service's methods keep the timer in their handlers, the others (health) through the interceptor.
   it.each(["/csbs.v1.ResourceService/CheckRestorable", "/grpc.health.v1.Health/Check"])(
@@ -35,6 +51,7 @@ describe("gRPC port timeouts", () => {
           // A valid token: the call is admitted, only its message never arrives.
           "x-auth-token": await ts.token(),
         });
+        const expiredBefore = await expiredCalls();
         // 1 000 bytes promised, 2 sent, never ended.
         stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8, 0x1a, 0x00]));
         const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
@@ -53,6 +70,10 @@ describe("gRPC port timeouts", () => {
         const status = fromBinary(StatusSchema, Buffer.from(String(trailers["grpc-status-details-bin"]), "base64"));
         const info = anyUnpack(status.details[0]!, ErrorInfoSchema);
         expect(info?.reason).toBe("CSBS.9998");
+        if (path.startsWith("/csbs.")) {
+          // The service's own call is reported like any failed call: counted, with its code.
+          expect(await expiredCalls()).toBe(expiredBefore + 1);
+        }
       } finally {
         session.destroy();
       }

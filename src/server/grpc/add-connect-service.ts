@@ -90,19 +90,23 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
     ) => {
       const start = performance.now();
       // Cleared once the message (or the half-close, an error, a cancellation) arrives, or the call ends.
-      const timer = messageTimeout?.arm(call, callback);
+      // An expired call is answered and reported (logs, metrics) as any failed call.
+      // Trailers only (no response headers first): the stream is reset right after the status.
+      const timer = messageTimeout?.arm(call, (error) => finish(error, undefined, false));
       const requestId = requestIdOf(call.metadata.get(REQUEST_ID_HEADER)[0]?.toString());
       let projectId: string | undefined;
       let finished = false;
-      const finish = (error: unknown, response?: unknown) => {
+      const finish = (error: unknown, response?: unknown, headers = true) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         call.off("cancelled", onCancelled);
         // The request id goes back in the response headers, and in the ErrorInfo of a failure.
-        const header = new grpc.Metadata();
-        header.set(REQUEST_ID_HEADER, requestId);
-        call.sendMetadata(header);
+        if (headers) {
+          const header = new grpc.Metadata();
+          header.set(REQUEST_ID_HEADER, requestId);
+          call.sendMetadata(header);
+        }
         if (error === null) callback(null, response);
         else callback(toServiceError(withRequestId(error, requestId)));
         onFinished?.({

@@ -1,6 +1,7 @@
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
+import type { ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
@@ -23,13 +24,15 @@ export interface MessageTimeout {
   readonly interceptor: grpc.ServerInterceptor;
   /** A method whose handler arms the timer itself: the interceptor leaves its calls alone. */
   own(path: string): void;
+  /** The failure of an expired call (DEADLINE_EXCEEDED, CSBS.9998), for a handler to answer and report. */
+  readonly error: ConnectError;
   /**
    * Starts the timer of a call whose handler runs when its headers arrive (a client-streaming
-   * registration): on expiry, `respond` (the handler's callback) gets the status and the
-   * call's stream is reset. Clear it (clearTimeout) once the message, the half-close, an
-   * error or a cancellation has arrived, or when the call is answered.
+   * registration): on expiry, `fail` answers the call with `error` (and reports it, as any
+   * finished call), then the call's stream is reset. Clear it (clearTimeout) once the message,
+   * the half-close, an error or a cancellation has arrived, or when the call is answered.
    */
-  arm(call: grpc.ServerReadableStream<unknown, unknown>, respond: grpc.sendUnaryData<unknown>): NodeJS.Timeout;
+  arm(call: grpc.ServerReadableStream<unknown, unknown>, fail: (error: ConnectError) => void): NodeJS.Timeout;
 }
 
 export function createMessageTimeout(ms: number): MessageTimeout {
@@ -47,8 +50,8 @@ export function createMessageTimeout(ms: number): MessageTimeout {
   const status = { code: grpc.status.DEADLINE_EXCEEDED, details: error.rawMessage, metadata };
   const owned = new Set<string>();
 
-  const expire = (call: grpc.ServerReadableStream<unknown, unknown>, respond: grpc.sendUnaryData<unknown>) => {
-    respond(status);
+  const expire = (call: grpc.ServerReadableStream<unknown, unknown>, fail: (error: ConnectError) => void) => {
+    fail(error);
     // A handler's stream reads its call through a private `call`: grpc-js's base call when
     // no other interceptor wraps it, whose `stream` is the HTTP/2 stream.
     resetStream((call as unknown as { call?: { stream?: Partial<http2.ServerHttp2Stream> } }).call?.stream);
@@ -99,7 +102,8 @@ export function createMessageTimeout(ms: number): MessageTimeout {
     own: (path) => {
       owned.add(path);
     },
-    arm: (call, respond) => setTimeout(expire, ms, call, respond),
+    error,
+    arm: (call, fail) => setTimeout(expire, ms, call, fail),
   };
 }
 
