@@ -266,10 +266,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     const values = one
       ? [projectId, providerId, itemIds[0] ?? null, serverIds[0] ?? null]
       : [projectId, providerId, itemIds, serverIds];
-    const row = await timed(
-      tables,
-      async () => (await pool.query<CheckLookupRow>({ ...statement, values })).rows[0]!,
-    );
+    const row = await timed(tables, async () => (await pool.query<CheckLookupRow>({ ...statement, values })).rows[0]!);
     const fetched: FetchedFacts = { providerKnown: row.known, items: new Map(), servers: new Map() };
     const backups = groupBy(row.backups ?? [], (b) => b.checkpoint_item_id, toVolumeBackup);
     for (const r of row.items ?? []) fetched.items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
