@@ -25,6 +25,12 @@ export interface ImportResult {
 }
 
 /**
+ * The Node flags of `npm run import` (package.json): a 128 MB heap keeps the 1M import's peak RSS
+ * near 250 MB (about 290 MB without it; by hand, 2026-12-02, same wall time within the noise).
+ */
+export const IMPORT_NODE_FLAGS = ["--max-old-space-size=128"];
+
+/**
  * Generates and imports `items` checkpoint items into `database` (a SQLite path or a PostgreSQL
  * URL), on every core: nothing else runs during the import, and `npm run import` has the
  * machine's cores (V8's GC helper threads and libuv's file reads run beside the main thread).
@@ -32,9 +38,11 @@ export interface ImportResult {
  * 51-68 s by hand on both cores (BENCHMARKS.md).
  */
 export async function importDb(database: string, items: number): Promise<ImportResult> {
-  const out = await run(process.execPath, [dist("bench", "servers", "import-db.js"), database, String(items), "json"], {
-    core: "all",
-  });
+  const out = await run(
+    process.execPath,
+    [...IMPORT_NODE_FLAGS, dist("bench", "servers", "import-db.js"), database, String(items), "json"],
+    { core: "all" },
+  );
   return JSON.parse(out.trim().split("\n").at(-1)!) as ImportResult;
 }
 

@@ -13,7 +13,12 @@ function mix(x: number): number {
  * seen before: true for every repeated id, and false positives so rare (two ids of 2^64
  * fingerprints) that the caller confirms a hit against the staged records.
  */
-export function createIdFingerprints(): { add(uuid: string): boolean; readonly size: number } {
+export function createIdFingerprints(): {
+  add(uuid: string): boolean;
+  readonly size: number;
+  /** Frees the table (50 MB for a million items' ids and backups): nothing may be added after. */
+  release(): void;
+} {
   let capacity = 1 << 12;
   let high = new Uint32Array(capacity);
   let low = new Uint32Array(capacity);
@@ -55,6 +60,12 @@ export function createIdFingerprints(): { add(uuid: string): boolean; readonly s
     },
     get size() {
       return size;
+    },
+    release() {
+      capacity = 0;
+      high = new Uint32Array(0);
+      low = new Uint32Array(0);
+      size = 0;
     },
   };
 }

@@ -173,6 +173,8 @@ export async function importInventoryFile(
       written += raw.length;
       onProgress?.({ phase: "reading", read, written, ...at() });
     }
+    // Every id is in: the candidates are all that is left to check, the tables can go before the merge.
+    for (const fingerprints of Object.values(seen)) fingerprints.release();
     bulk ??= await store.openBulkImport();
     onProgress?.({ phase: "checking", read, written, ...at() });
     await bulk.endStaging();

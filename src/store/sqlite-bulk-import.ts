@@ -4,7 +4,10 @@ import { stagedColumns } from "./rows.js";
 import type { InventoryCounts } from "./store.js";
 
 export interface SqliteBulkImportOptions {
-  /** Page cache (and sorter memory) of the connection while the merge runs, in MiB. Default 32. */
+  /**
+   * Page cache (and sorter memory) of the connection while the merge runs, in MiB. Default 16:
+   * 1M items, by hand, one run each: merge 15.6 s with 16, 16.6 s with 32; peak RSS 288 and 338 MB.
+   */
   cacheMb?: number;
 }
 
@@ -95,7 +98,7 @@ export function createSqliteBulkImport(db: Database.Database, options: SqliteBul
   db.exec(DROP_STAGING);
   db.exec(STAGING);
   // Staging only appends: a small cache will do (the default 2 MiB), until the merge.
-  const mergeCache = -Math.round((options.cacheMb ?? 32) * 1024);
+  const mergeCache = -Math.round((options.cacheMb ?? 16) * 1024);
 
   const insertItem = db.prepare("INSERT INTO temp.bulk_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const insertServer = db.prepare("INSERT INTO temp.bulk_servers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
