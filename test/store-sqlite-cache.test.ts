@@ -181,6 +181,26 @@ describe("SQLite facts cache", () => {
     }
   });
 
+  it("a large batch's objects are not kept (they would push out the small checks'), what it finds is used", async () => {
+    const all: CheckLookup = {
+      projectId: PROJECT,
+      providerId: PROVIDER,
+      checkpointItemIds: demoJson.checkpoint_items!.map((i) => i.id),
+      serverIds: demoJson.servers!.map((sv) => sv.id),
+    };
+    expect(all.checkpointItemIds.length + all.serverIds.length).toBeGreaterThan(32);
+    const first = await look(all);
+    const again = await look(all);
+    expect(again.tables.length).toBeGreaterThan(0);
+    expect(again.facts).toEqual(first.facts);
+    expect(store.cacheStats!().entries).toBe(0);
+    // A small check is kept, and the next large batch uses it.
+    await look();
+    const hitsBefore = store.cacheStats!().hits;
+    expect((await look(all)).facts).toEqual(first.facts);
+    expect(store.cacheStats!().hits).toBe(hitsBefore + 2);
+  });
+
   it("STORE_CACHE_ENTRIES=0: nothing is kept, every lookUp reads", async () => {
     await store.close();
     store = await open(0);

@@ -30,6 +30,8 @@ export interface FactsCacheStats {
  * ran. What it holds is shared by every check that reads it: read-only.
  */
 export interface FactsCache {
+  /** False when it holds nothing (0 entries): readers go straight to the database. */
+  readonly enabled: boolean;
   /** Forgets everything when `version` is not the one the cached facts were read at. */
   sync(version: number): void;
   /** Forgets everything (after a write of the owner's). */
@@ -83,6 +85,7 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
   };
 
   return {
+    enabled,
     sync(next) {
       if (next !== version) {
         clear();
@@ -109,6 +112,14 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
   };
 }
 
+/**
+ * A fetch of more ids than this (a large batch) is not kept: storing it would cost more than
+ * it reads (about 5 µs an object: 100-entry batches at 1M items, store alone, 9 interleaved
+ * rounds, p50 4.9 ms without keeping, 5.4 ms keeping) and would push out the objects of the
+ * small, repeated checks the cache is for. What a large batch finds in the cache it still uses.
+ */
+const KEEP_AT_MOST = 32;
+
 /** What a store read from its database for the ids the cache lacked. */
 export interface FetchedFacts {
   providerKnown: boolean;
@@ -132,6 +143,13 @@ export async function readThrough(
   mayKeep: () => boolean = () => true,
 ): Promise<CheckFacts> {
   const facts: CheckFacts = { providerKnown: false, items: new Map(), servers: new Map(), volumes: new Map() };
+  if (!cache.enabled) {
+    const fetched = await fetch([...checkpointItemIds], [...serverIds]);
+    facts.providerKnown = fetched.providerKnown;
+    facts.items = fetched.items;
+    for (const [id, found] of fetched.servers) addServer(facts, id, found);
+    return facts;
+  }
   const missingItems: string[] = [];
   for (const id of checkpointItemIds) {
     const hit = cache.item(projectId, providerId, id);
@@ -152,7 +170,8 @@ export async function readThrough(
   const generation = cache.generation();
   const pending = fetch(missingItems, missingServers);
   const fetched = pending instanceof Promise ? await pending : pending;
-  const keep = mayKeep() && cache.generation() === generation;
+  const keep =
+    missingItems.length + missingServers.length <= KEEP_AT_MOST && mayKeep() && cache.generation() === generation;
   facts.providerKnown = fetched.providerKnown;
   if (keep) cache.setProvider(providerId, fetched.providerKnown);
   for (const id of missingItems) {
