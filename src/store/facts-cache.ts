@@ -13,7 +13,6 @@ export interface ServerFacts {
 export interface FactsCacheStats {
   hits: number;
   misses: number;
-  clears: number;
   entries: number;
 }
 
@@ -30,7 +29,7 @@ export interface FactsCacheStats {
  * ran. What it holds is shared by every check that reads it: read-only.
  */
 export interface FactsCache {
-  /** False when it holds nothing (0 entries): readers go straight to the database. */
+  /** False when it may hold nothing (0 entries): readers go straight to the database, never set. */
   readonly enabled: boolean;
   /** Forgets everything when `version` is not the one the cached facts were read at. */
   sync(version: number): void;
@@ -69,11 +68,10 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
   const providers = new Map<string, boolean>();
   let version: number | undefined;
   let generation = 0;
-  const counts = { hits: 0, misses: 0, clears: 0 };
+  const counts = { hits: 0, misses: 0 };
 
   const clear = () => {
     generation++;
-    if (items.size > 0 || servers.size > 0 || providers.size > 0) counts.clears++;
     items.clear();
     servers.clear();
     providers.clear();
@@ -96,15 +94,14 @@ export function createFactsCache(options: FactsCacheOptions): FactsCache {
     generation: () => generation,
     item: (projectId, providerId, id) => counted(items.get(key(projectId, providerId, id)))?.value,
     setItem(projectId, providerId, id, item) {
-      if (enabled) items.set(key(projectId, providerId, id), { value: item });
+      items.set(key(projectId, providerId, id), { value: item });
     },
     server: (projectId, id) => counted(servers.get(key(projectId, id))),
     setServer(projectId, id, facts) {
-      if (enabled) servers.set(key(projectId, id), facts);
+      servers.set(key(projectId, id), facts);
     },
     provider: (id) => providers.get(id),
     setProvider(id, known) {
-      if (!enabled) return;
       if (providers.size >= MAX_PROVIDERS) providers.clear();
       providers.set(id, known);
     },

@@ -89,9 +89,9 @@ export function addConnectService(server: grpc.Server, hosted: HostedService, op
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       const start = performance.now();
-      // Cleared once the message (or the half-close, an error, a cancellation) arrives, or the call ends.
-      // An expired call is answered and reported (logs, metrics) as any failed call.
-      // Trailers only (no response headers first): the stream is reset right after the status.
+      // The message timeout: cleared once the message, the half-close, an error or a cancellation
+      // arrives, or the call ends. An expired call is answered and reported as any failed call,
+      // trailers only (no response headers first): its stream is reset right after the status.
       const timer = messageTimeout?.arm(call, (error) => finish(error, undefined, false));
       const requestId = requestIdOf(call.metadata.get(REQUEST_ID_HEADER)[0]?.toString());
       let projectId: string | undefined;

@@ -24,13 +24,12 @@ export interface MessageTimeout {
   readonly interceptor: grpc.ServerInterceptor;
   /** A method whose handler arms the timer itself: the interceptor leaves its calls alone. */
   own(path: string): void;
-  /** The failure of an expired call (DEADLINE_EXCEEDED, CSBS.9998), for a handler to answer and report. */
-  readonly error: ConnectError;
   /**
    * Starts the timer of a call whose handler runs when its headers arrive (a client-streaming
-   * registration): on expiry, `fail` answers the call with `error` (and reports it, as any
-   * finished call), then the call's stream is reset. Clear it (clearTimeout) once the message,
-   * the half-close, an error or a cancellation has arrived, or when the call is answered.
+   * registration): on expiry, `fail` answers the call with the failure (DEADLINE_EXCEEDED,
+   * CSBS.9998) and reports it as any finished call, then the call's stream is reset. Clear it
+   * (clearTimeout) once the message, the half-close, an error or a cancellation has arrived,
+   * or when the call is answered.
    */
   arm(call: grpc.ServerReadableStream<unknown, unknown>, fail: (error: ConnectError) => void): NodeJS.Timeout;
 }
@@ -102,7 +101,6 @@ export function createMessageTimeout(ms: number): MessageTimeout {
     own: (path) => {
       owned.add(path);
     },
-    error,
     arm: (call, fail) => setTimeout(expire, ms, call, fail),
   };
 }
