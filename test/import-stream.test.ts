@@ -4,6 +4,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IMPORT_NODE_FLAGS } from "../bench/lib/databases.js";
 import { BENCH_PROJECT, benchId, CSBS_PROVIDER_ID, itemRecord, writeInventoryFile } from "../bench/lib/inventory.js";
 import { createStore } from "../src/store/create-store.js";
 import { type ImportProgress, InventoryError, importInventoryFile } from "../src/store/import-inventory.js";
@@ -193,6 +194,13 @@ const CLI = join(ROOT, "src", "server", "cli", "import-cli.ts");
 
 describe("npm run import (the real CLI, off a terminal)", () => {
   const env = (db: string) => ({ ...process.env, DATABASE_URL: db, AUTH_DEV_SECRET_FILE: join(dir, "secret") });
+
+  it("runs Node with the flags the bench measures its import with (bench/lib/databases.ts)", () => {
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts.import).toBe(`node ${IMPORT_NODE_FLAGS.join(" ")} --import tsx src/server/cli/import-cli.ts`);
+  });
 
   it("prints progress lines and one summary line", async () => {
     const db = join(mkdtempSync(join(dir, "cli-")), "inventory.db");
