@@ -7,11 +7,9 @@
  * node_modules) and pg-native (optional, never installed). Whitespace and syntax are
  * minified, names are not (stack traces stay readable); dist/server.mjs.map maps it back.
  */
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 
-await build({
-  entryPoints: ["dist/src/server/main.js"],
-  outfile: "dist/server.mjs",
+const common: BuildOptions = {
   bundle: true,
   platform: "node",
   format: "esm",
@@ -26,4 +24,13 @@ await build({
   sourcemap: true,
   legalComments: "linked",
   logLevel: "warning",
+};
+
+await build({ ...common, entryPoints: ["dist/src/server/main.js"], outfile: "dist/server.mjs" });
+// The import's reader thread (src/store/read-in-worker.ts), which server.mjs starts from the
+// file beside it when it imports a large INVENTORY_FILE.
+await build({
+  ...common,
+  entryPoints: ["dist/src/store/inventory-reader-worker.js"],
+  outfile: "dist/inventory-reader-worker.js",
 });

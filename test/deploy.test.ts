@@ -8,13 +8,15 @@
  * node exits, and no process of the group is left.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BENCH_PROJECT, CSBS_PROVIDER_ID, restoreEntry, writeInventoryFile } from "../bench/lib/inventory.js";
 import { freePort } from "../scripts/lib/free-port.js";
 import { mintToken } from "../src/auth/mint-token.js";
+import { WORKER_MIN_BYTES } from "../src/store/import-inventory.js";
 import { demoCases } from "./support/demo-cases.js";
 import { restBurst, tally } from "./support/drain-load.js";
 import { TEST_SECRET } from "./support/test-server.js";
@@ -191,6 +193,34 @@ describe("the Dockerfile's CMD and ENV", () => {
       /^configuration error: AUTH_JWT_SECRET: no auth configured: set AUTH_JWT_SECRET, AUTH_JWKS_FILE or AUTH_JWKS_URL/,
     );
   });
+
+  it("a large INVENTORY_FILE is read on the bundle's worker thread (dist/inventory-reader-worker.js)", async () => {
+    const inventory = join(mkdtempSync(join(tmpdir(), "large-inventory-")), "inventory.json");
+    const items = 24_000;
+    try {
+      await writeInventoryFile(inventory, items, "json");
+      expect(statSync(inventory).size).toBeGreaterThanOrEqual(WORKER_MIN_BYTES);
+      const run = await runCmd({ AUTH_JWT_SECRET: TEST_SECRET, INVENTORY_FILE: inventory });
+      await waitReady(Number(run.env.HTTP_PORT), run.exit);
+      const token = await mintToken({ secret: TEST_SECRET, projectId: BENCH_PROJECT, ttl: "5m" });
+      const response = await fetch(
+        `http://127.0.0.1:${run.env.HTTP_PORT}/v1/${BENCH_PROJECT}/providers/${CSBS_PROVIDER_ID}/resources/action`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-auth-token": token },
+          body: JSON.stringify({ check_restorable: [restoreEntry(items - 1)] }),
+        },
+      );
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { restorable: Array<{ result: boolean; error_code?: string }> };
+      // The last item of the file was imported (an unknown item would be ... result false with a code).
+      expect(body.restorable[0]).toMatchObject({ result: true });
+      child!.kill("SIGTERM");
+      expect(await run.exit).toBe(0);
+    } finally {
+      rmSync(dirname(inventory), { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("with AUTH_JWT_SECRET: serves, the HEALTHCHECK passes, SIGTERM → exit 0", async () => {
     const run = await runCmd({ AUTH_JWT_SECRET: TEST_SECRET, INVENTORY_FILE: join(ROOT, "data/demo-inventory.json") });

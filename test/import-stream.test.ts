@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMPORT_NODE_FLAGS } from "../bench/lib/databases.js";
 import { BENCH_PROJECT, benchId, CSBS_PROVIDER_ID, itemRecord, writeInventoryFile } from "../bench/lib/inventory.js";
 import { createStore } from "../src/store/create-store.js";
-import { type ImportProgress, InventoryError, importInventoryFile } from "../src/store/import-inventory.js";
+import {
+  type ImportFileOptions,
+  type ImportProgress,
+  InventoryError,
+  importInventoryFile as importFile,
+} from "../src/store/import-inventory.js";
 import type { Store } from "../src/store/store.js";
 import { createTestDatabase, testDatabaseUrl } from "./support/postgres.js";
 
@@ -62,7 +67,15 @@ const stores: { name: string; skip: boolean; open: () => Promise<Store> }[] = [
 
 const server = (i: number) => benchId("server", Math.floor(i / 10));
 
-describe.each(stores)("streamed import into $name", ({ skip, open }) => {
+// Each store, with the file read on this thread and on a worker thread (readInWorker: the
+// default for files of 16 MiB or more, forced here on files of ~2 MB).
+const modes = stores.flatMap((store) =>
+  [false, true].map((worker) => ({ ...store, worker, reader: worker ? "a worker thread" : "the importing thread" })),
+);
+
+describe.each(modes)("streamed import into $name, read on $reader", ({ skip, open, worker }) => {
+  const importInventoryFile = (store: Store, file: string, options: ImportFileOptions = {}) =>
+    importFile(store, file, { ...options, worker });
   let store: Store;
   beforeAll(async () => {
     if (!skip) store = await open();

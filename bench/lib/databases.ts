@@ -25,10 +25,13 @@ export interface ImportResult {
 }
 
 /**
- * The Node flags of `npm run import` (package.json): a 128 MB heap keeps the 1M import's peak RSS
- * near 250 MB (about 290 MB without it; by hand, 2026-12-02, same wall time within the noise).
+ * The Node flags of `npm run import` (package.json). A 96 MB old space: the importing thread
+ * holds a few batches of records and the id fingerprints (outside the heap); with the file read
+ * on a worker thread (src/store/read-in-worker.ts) the 1M import peaked at 244-278 MB by hand
+ * (2026-12-08). A smaller young generation (--max-semi-space-size=8) saved another ~20 MB but
+ * cost 30-40% more CPU: left at V8's default.
  */
-export const IMPORT_NODE_FLAGS = ["--max-old-space-size=128"];
+export const IMPORT_NODE_FLAGS = ["--max-old-space-size=96"];
 
 /**
  * Generates and imports `items` checkpoint items into `database` (a SQLite path or a PostgreSQL

@@ -15,9 +15,9 @@ export const CSBS_PROVIDER_ID = "fc4d5750-22e7-4798-8a46-f48f62c4c1da";
 export const ITEMS_PER_SERVER = 10;
 /**
  * Bump when the generated shape or the import path changes: cached databases are rebuilt
- * (and the import re-measured). 2: one streamed file through the bulk import.
+ * (and the import re-measured). 2: one streamed file through the bulk import; 3: read on a worker thread.
  */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 const KIND_SEEDS = new Map<string, number>();
 function kindSeed(kind: string): number {

@@ -1,12 +1,13 @@
 import { stat } from "node:fs/promises";
-import { parseInventory, parseInventoryRecord } from "../domain/inventory-schema.js";
+import { parseInventory } from "../domain/inventory-schema.js";
 import { isUuid } from "../domain/request-validation.js";
 import type { Inventory } from "../domain/types.js";
-import type { BulkImport, BulkRecords, DuplicateCandidate } from "./bulk-import.js";
-import { createIdFingerprints } from "./id-fingerprints.js";
+import type { BulkImport, DuplicateCandidate } from "./bulk-import.js";
 import { InventoryError } from "./inventory-error.js";
-import { type InventoryFormat, readInventoryFile } from "./read-inventory-file.js";
+import { readInWorker } from "./read-in-worker.js";
+import { type InventoryFormat, readRawBatches } from "./read-inventory-file.js";
 import type { InventoryCounts, InventoryDeletes, Store } from "./store.js";
+import { validateBatches } from "./validate-batches.js";
 
 export { InventoryError };
 
@@ -95,7 +96,19 @@ export interface ImportFileOptions {
   format?: InventoryFormat;
   /** Called after every batch of records and at every phase change. */
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Read (decode, tokenize) the file on a worker thread while this one validates and stages (readInWorker).
+   * Default: for files of WORKER_MIN_BYTES or more; a small file is done before a worker starts.
+   */
+  worker?: boolean;
 }
+
+/**
+ * From this size the file is read on a worker thread. A worker costs ~50 ms to start (more
+ * than a demo file's whole import: the server's start-up imports INVENTORY_FILE); on the 1M-item
+ * file (750 MB) it takes the reading, ~45% of the import's CPU, off the importing thread.
+ */
+export const WORKER_MIN_BYTES = 16 * 2 ** 20;
 
 function duplicatePath(d: DuplicateCandidate): string {
   return d.list === "volume_backups"
@@ -103,15 +116,12 @@ function duplicatePath(d: DuplicateCandidate): string {
     : `${d.list}[${d.index}].id`;
 }
 
-/** Suspected duplicates kept per list (each a repeated id but for a 2^-64 chance). */
-const MAX_CANDIDATES = 1000;
-
 /**
  * Reads an inventory file (docs/contract.md §9: a JSON document or NDJSON) as a stream and
  * imports it through the store's bulk path: every record validated as it is read and staged,
  * duplicate ids checked, then all of it merged in one transaction. A bad record anywhere
  * throws InventoryError naming its path, and nothing of the file is written. Memory stays
- * bounded by a batch of records, whatever the file's size.
+ * bounded by a few batches of records, whatever the file's size.
  */
 export async function importInventoryFile(
   store: Store,
@@ -119,62 +129,37 @@ export async function importInventoryFile(
   options: ImportFileOptions = {},
 ): Promise<InventoryCounts> {
   const { onProgress } = options;
-  const position = { bytes: 0 };
   let totalBytes = 0;
   try {
     totalBytes = (await stat(file)).size;
   } catch (error) {
     throw new InventoryError("(file)", `${file}: ${(error as Error).message}`);
   }
-  const at = () => ({ bytes: position.bytes, totalBytes });
+  let bytes = 0;
+  const at = () => ({ bytes, totalBytes });
   let read = 0;
   let written = 0;
   let bulk: BulkImport | undefined;
-  // Repeated ids, by fingerprint, first in file order; confirmed against the staged records
-  // at the end, list by list in the document's order (as parseInventory reports them).
-  const seen = {
-    checkpoint_items: createIdFingerprints(),
-    servers: createIdFingerprints(),
-    volumes: createIdFingerprints(),
-    volume_backups: createIdFingerprints(),
-  };
+  // Repeated ids by fingerprint, first in file order; confirmed against the staged records at
+  // the end, list by list in the document's order (as parseInventory reports them).
   const candidates: Record<DuplicateCandidate["list"], DuplicateCandidate[]> = {
     checkpoint_items: [],
     servers: [],
     volumes: [],
     volume_backups: [],
   };
-  const suspect = (candidate: DuplicateCandidate) => {
-    const list = candidates[candidate.list];
-    if (list.length < MAX_CANDIDATES) list.push(candidate);
-  };
+  const worker = options.worker ?? totalBytes >= WORKER_MIN_BYTES;
+  const batches = validateBatches((worker ? readInWorker : readRawBatches)(file, options.format));
   try {
-    for await (const raw of readInventoryFile(file, options.format, position)) {
-      const records: BulkRecords = { checkpointItems: [], servers: [], volumes: [] };
-      for (const r of raw) {
-        const parsed = parseInventoryRecord(r.list, r.value, `${r.list}[${r.index}]`);
-        if (!parsed.ok) {
-          throw new InventoryError(parsed.path, r.line ? `line ${r.line}: ${parsed.message}` : parsed.message);
-        }
-        const { record } = parsed;
-        if (seen[r.list].add(record.id)) suspect({ list: r.list, index: r.index, id: record.id });
-        if (r.list === "checkpoint_items") {
-          const item = record as BulkRecords["checkpointItems"][number];
-          item.volumeBackups.forEach((b, position) => {
-            if (seen.volume_backups.add(b.id)) suspect({ list: "volume_backups", index: r.index, position, id: b.id });
-          });
-          records.checkpointItems.push(item);
-        } else if (r.list === "servers") records.servers.push(record as BulkRecords["servers"][number]);
-        else records.volumes.push(record as BulkRecords["volumes"][number]);
-      }
-      read += raw.length;
+    for await (const batch of batches) {
+      for (const candidate of batch.candidates) candidates[candidate.list].push(candidate);
+      read += batch.read;
+      bytes = batch.bytes;
       bulk ??= await store.openBulkImport();
-      await bulk.stage(records);
-      written += raw.length;
+      await bulk.stage(batch.records);
+      written += batch.read;
       onProgress?.({ phase: "reading", read, written, ...at() });
     }
-    // Every id is in: the candidates are all that is left to check, the tables can go before the merge.
-    for (const fingerprints of Object.values(seen)) fingerprints.release();
     bulk ??= await store.openBulkImport();
     onProgress?.({ phase: "checking", read, written, ...at() });
     await bulk.endStaging();
@@ -192,5 +177,7 @@ export async function importInventoryFile(
   } catch (error) {
     await bulk?.abort().catch(() => {});
     throw error;
+  } finally {
+    await batches.return(undefined);
   }
 }

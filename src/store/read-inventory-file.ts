@@ -41,9 +41,23 @@ export async function* readInventoryFile(
   format: InventoryFormat = formatOf(file),
   /** Kept up to date with the bytes read so far. */
   position: { bytes: number } = { bytes: 0 },
-  batchSize = 1000,
+  /** 250: a batch's records die young (by hand, 1M items: 1,300-record batches peaked ~20 MB higher). */
+  batchSize = 250,
 ): AsyncGenerator<RawRecord[]> {
   yield* format === "ndjson" ? readNdjson(file, batchSize, position) : readJson(file, batchSize, position);
+}
+
+/** One batch of raw records and how far into the file it ends. */
+export interface RawBatch {
+  records: RawRecord[];
+  /** Bytes of the file read so far. */
+  bytes: number;
+}
+
+/** readInventoryFile's batches, each with the bytes read so far (for progress). */
+export async function* readRawBatches(file: string, format?: InventoryFormat): AsyncGenerator<RawBatch> {
+  const position = { bytes: 0 };
+  for await (const records of readInventoryFile(file, format, position)) yield { records, bytes: position.bytes };
 }
 
 function fileError(file: string, error: unknown): InventoryError {
@@ -171,10 +185,12 @@ async function* readJson(file: string, batchSize: number, position: { bytes: num
       const out = tokenize(chunk);
       if (out === none) continue;
       const tokens = (out as { values?: Token[] }).values ?? [out as Token];
-      for (const token of tokens) consume(token);
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
+      for (const token of tokens) {
+        consume(token);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
       }
     }
     const rest = tokenize(none);

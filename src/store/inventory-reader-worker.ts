@@ -1,0 +1,42 @@
+/**
+ * The worker thread of readInWorker: reads one inventory file (readRawBatches: the file's
+ * bytes, decoded, tokenized and assembled into records) and posts its batches to the
+ * importing thread, at most IN_FLIGHT of them not yet taken, so memory stays bounded when
+ * the importing thread is the slower side.
+ * Messages: { kind: "batch", batch } …, then { kind: "done" } or { kind: "error", … }.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { InventoryError } from "./inventory-error.js";
+import type { ReaderMessage } from "./read-in-worker.js";
+import { type InventoryFormat, readRawBatches } from "./read-inventory-file.js";
+
+/** Batches posted and not yet taken (each 1,000 records). */
+const IN_FLIGHT = 4;
+
+const port = parentPort!;
+const { file, format } = workerData as { file: string; format?: InventoryFormat };
+let credit = IN_FLIGHT;
+let wake: (() => void) | undefined;
+port.on("message", () => {
+  credit++;
+  wake?.();
+  wake = undefined;
+});
+const post = (message: ReaderMessage) => port.postMessage(message);
+
+try {
+  for await (const batch of readRawBatches(file, format)) {
+    while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credit--;
+    post({ kind: "batch", batch });
+  }
+  post({ kind: "done" });
+} catch (error) {
+  const { message, stack } = error as Error;
+  post(
+    error instanceof InventoryError
+      ? { kind: "error", path: error.path, message }
+      : { kind: "error", message: String(message ?? error), stack },
+  );
+}
+port.close();
