@@ -22,6 +22,8 @@ export function clusterCpuSeconds(postmaster: number): number {
 
 export interface Cluster {
   url: string;
+  /** Creates another database in the cluster; its URL. */
+  createDatabase(name: string): Promise<string>;
   /** The postmaster's pid (to pin it and its children). */
   pid: number;
   stop(): void;
@@ -40,7 +42,7 @@ export async function startCluster(core: number | undefined): Promise<Cluster | 
         .filter(Boolean);
       for (const p of pids) execFileSync("taskset", ["-a", "-cp", String(core), p], { stdio: "ignore" });
     }
-    return { url, pid, stop: cluster.destroy };
+    return { url, pid, createDatabase: (name) => cluster.createDatabase(name), stop: cluster.destroy };
   } catch (error) {
     cluster.destroy();
     throw error;
