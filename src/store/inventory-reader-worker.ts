@@ -10,7 +10,7 @@ import { InventoryError } from "./inventory-error.js";
 import type { ReaderMessage } from "./read-in-worker.js";
 import { type InventoryFormat, readRawBatches } from "./read-inventory-file.js";
 
-/** Batches posted and not yet taken (each 1,000 records). */
+/** Batches posted and not yet taken (each 250 records: readInventoryFile's batch). */
 const IN_FLIGHT = 4;
 
 const port = parentPort!;

@@ -22,9 +22,9 @@ function startWorker(workerData: { file: string; format?: InventoryFormat }): Wo
 }
 
 /**
- * readRawBatches on a worker thread: the file is read, tokenized and validated there
- * while this thread stages the previous batches, so an import of a large file uses two cores.
- * Same batches, same errors (an InventoryError with the record's path). Each batch is
+ * readRawBatches on a worker thread: the file is read, decoded and tokenized there while this
+ * thread validates and stages the previous batches, so an import of a large file uses two
+ * cores. Same batches, same errors (an InventoryError naming the file or where in it). Each batch is
  * acknowledged when the consumer asks for the next one; the worker stops when the consumer
  * does (break, throw) and never outlives the iteration.
  */

@@ -36,7 +36,7 @@ export function formatOf(file: string): InventoryFormat {
  * of its three lists assembled alone; NDJSON line by line. A file that is not such a
  * document throws InventoryError naming where (`(file)`, `(root)`, a list, `line N`).
  */
-export async function* readInventoryFile(
+async function* readInventoryFile(
   file: string,
   format: InventoryFormat = formatOf(file),
   /** Kept up to date with the bytes read so far. */

@@ -17,14 +17,14 @@ export interface ValidatedBatch {
 }
 
 /** Suspected duplicates reported per list (each a repeated id but for a 2^-64 chance). */
-export const MAX_CANDIDATES = 1000;
+const MAX_CANDIDATES = 1000;
 
 /**
  * Validates the records of an inventory file (docs/contract.md §9) batch by batch as they are
  * read (readRawBatches, on this thread or in a worker): a bad record throws InventoryError
- * naming its path. Repeated ids are found by
- * fingerprint (createIdFingerprints) and reported with their batch, first in file order, at
- * most MAX_CANDIDATES per list; the fingerprint tables go when the generator ends.
+ * naming its path. Repeated ids are found by fingerprint (createIdFingerprints) and reported
+ * with their batch, first in file order, at most MAX_CANDIDATES per list; the fingerprint
+ * tables go when the generator ends.
  */
 export async function* validateBatches(source: AsyncIterable<RawBatch>): AsyncGenerator<ValidatedBatch> {
   const seen = {
