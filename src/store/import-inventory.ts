@@ -97,7 +97,7 @@ export interface ImportFileOptions {
   /** Called after every batch of records and at every phase change. */
   onProgress?: (progress: ImportProgress) => void;
   /**
-   * Read (decode, tokenize) the file on a worker thread while this one validates and stages (readInWorker).
+   * Read and tokenize the file on a worker thread while this one parses, validates and stages (readInWorker).
    * Default: for files of WORKER_MIN_BYTES or more; a small file is done before a worker starts.
    */
   worker?: boolean;
@@ -106,7 +106,7 @@ export interface ImportFileOptions {
 /**
  * From this size the file is read on a worker thread. A worker costs ~50 ms to start (more
  * than a demo file's whole import: the server's start-up imports INVENTORY_FILE); on the 1M-item
- * file (750 MB) it takes the reading, ~45% of the import's CPU, off the importing thread.
+ * file (750 MB) it takes the tokenizer, ~40% of the reading's CPU, off the importing thread.
  */
 export const WORKER_MIN_BYTES = 16 * 2 ** 20;
 

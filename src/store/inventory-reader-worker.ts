@@ -1,16 +1,17 @@
 /**
- * The worker thread of readInWorker: reads one inventory file (readRawBatches: the file's
- * bytes, decoded, tokenized and assembled into records) and posts its batches to the
- * importing thread, at most IN_FLIGHT of them not yet taken, so memory stays bounded when
- * the importing thread is the slower side.
+ * The worker thread of readInWorker: reads one inventory file (readInventoryBatches: a JSON
+ * document tokenized and cut into packed batches of its records' bytes, transferred, not
+ * copied; NDJSON lines parsed) and posts its batches to the importing thread, at most
+ * IN_FLIGHT of them not yet taken, so memory stays bounded when the importing thread is the
+ * slower side.
  * Messages: { kind: "batch", batch } …, then { kind: "done" } or { kind: "error", … }.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { InventoryError } from "./inventory-error.js";
 import type { ReaderMessage } from "./read-in-worker.js";
-import { type InventoryFormat, readRawBatches } from "./read-inventory-file.js";
+import { type InventoryFormat, readInventoryBatches } from "./read-inventory-file.js";
 
-/** Batches posted and not yet taken (each 250 records: readInventoryFile's batch). */
+/** Batches posted and not yet taken (each 250 records: readInventoryBatches' batch). */
 const IN_FLIGHT = 4;
 
 const port = parentPort!;
@@ -25,10 +26,11 @@ port.on("message", () => {
 const post = (message: ReaderMessage) => port.postMessage(message);
 
 try {
-  for await (const batch of readRawBatches(file, format)) {
+  for await (const batch of readInventoryBatches(file, format)) {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit--;
-    post({ kind: "batch", batch });
+    if ("text" in batch) port.postMessage({ kind: "batch", batch } satisfies ReaderMessage, [batch.text.buffer]);
+    else post({ kind: "batch", batch });
   }
   post({ kind: "done" });
 } catch (error) {

@@ -1,10 +1,10 @@
 import { Worker } from "node:worker_threads";
 import { InventoryError } from "./inventory-error.js";
-import type { InventoryFormat, RawBatch } from "./read-inventory-file.js";
+import { type InventoryFormat, type PackedBatch, type RawBatch, unpackBatch } from "./read-inventory-file.js";
 
 /** What inventory-reader-worker posts. */
 export type ReaderMessage =
-  | { kind: "batch"; batch: RawBatch }
+  | { kind: "batch"; batch: RawBatch | PackedBatch }
   | { kind: "done" }
   | { kind: "error"; path?: string; message: string; stack?: string };
 
@@ -22,9 +22,10 @@ function startWorker(workerData: { file: string; format?: InventoryFormat }): Wo
 }
 
 /**
- * readRawBatches on a worker thread: the file is read, decoded and tokenized there while this
- * thread validates and stages the previous batches, so an import of a large file uses two
- * cores. Same batches, same errors (an InventoryError naming the file or where in it). Each batch is
+ * readRawBatches on a worker thread: the file is read and tokenized there while this thread
+ * parses (unpackBatch), validates and stages the previous batches, so an import of a large
+ * file uses two cores. Same batches, same errors (an InventoryError naming the file or where
+ * in it). Each batch is
  * acknowledged when the consumer asks for the next one; the worker stops when the consumer
  * does (break, throw) and never outlives the iteration.
  */
@@ -52,7 +53,7 @@ export async function* readInWorker(file: string, format?: InventoryFormat): Asy
       const message = queue.shift()!;
       switch (message.kind) {
         case "batch":
-          yield message.batch;
+          yield* unpackBatch(message.batch);
           worker.postMessage(0);
           break;
         case "done":
