@@ -203,7 +203,7 @@ const MAX_BATCH_BYTES = 96 * 1024;
  * optional, no other key) through @streamparser/json's streaming tokenizer: the document
  * around the records is checked token by token (At), and each record's bytes are cut out of
  * the file as they are (its brackets matched) into packed batches, parsed later by
- * unpackBatch. No value is built here: the tokenizer is the only cost per byte.
+ * unpackBatch. No record is built here: the tokenizer is most of the cost per byte.
  * When the document goes wrong, the records before the fault are yielded first, so an earlier
  * bad record is reported before a later fault.
  */
