@@ -11,7 +11,7 @@ import { InventoryError } from "./inventory-error.js";
 import type { ReaderMessage } from "./read-in-worker.js";
 import { type InventoryFormat, readInventoryBatches } from "./read-inventory-file.js";
 
-/** Batches posted and not yet taken (each 250 records: readInventoryBatches' batch). */
+/** Batches posted and not yet taken (each at most 250 records, a JSON one at most 96 KiB: readInventoryBatches'). */
 const IN_FLIGHT = 4;
 
 const port = parentPort!;
@@ -23,14 +23,14 @@ port.on("message", () => {
   wake?.();
   wake = undefined;
 });
-const post = (message: ReaderMessage) => port.postMessage(message);
+const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 try {
   for await (const batch of readInventoryBatches(file, format)) {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit--;
-    if ("text" in batch) port.postMessage({ kind: "batch", batch } satisfies ReaderMessage, [batch.text.buffer]);
-    else post({ kind: "batch", batch });
+    // A packed batch's buffer is handed over, not copied.
+    post({ kind: "batch", batch }, "text" in batch ? [batch.text.buffer] : []);
   }
   post({ kind: "done" });
 } catch (error) {

@@ -25,9 +25,8 @@ function startWorker(workerData: { file: string; format?: InventoryFormat }): Wo
  * readRawBatches on a worker thread: the file is read and tokenized there while this thread
  * parses (unpackBatch), validates and stages the previous batches, so an import of a large
  * file uses two cores. Same batches, same errors (an InventoryError naming the file or where
- * in it). Each batch is
- * acknowledged when the consumer asks for the next one; the worker stops when the consumer
- * does (break, throw) and never outlives the iteration.
+ * in it). Each batch is acknowledged when the consumer asks for the next one; the worker
+ * stops when the consumer does (break, throw) and never outlives the iteration.
  */
 export async function* readInWorker(file: string, format?: InventoryFormat): AsyncGenerator<RawBatch> {
   const worker = startWorker({ file, ...(format ? { format } : {}) });
