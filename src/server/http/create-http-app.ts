@@ -90,6 +90,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestIdMiddleware);
   app.use(restTelemetry(telemetry, options.logger));
   if (options.corsAllowedOrigins?.length) app.use(createCors(options.corsAllowedOrigins));
+  // The REST action first: the layers before it are passed on every call.
+  app.use(
+    createGateway({
+      deps: options.deps,
+      guard: options.guard,
+      maxBodyBytes: options.maxBodyBytes,
+    }),
+  );
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -130,13 +138,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
           requestId: f.requestId,
           error: f.error,
         }),
-    }),
-  );
-  app.use(
-    createGateway({
-      deps: options.deps,
-      guard: options.guard,
-      maxBodyBytes: options.maxBodyBytes,
     }),
   );
   app.use((_req, res) => {
