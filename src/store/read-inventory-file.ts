@@ -318,10 +318,14 @@ async function* readJson(file: string, batchSize: number): AsyncGenerator<Packed
           at = At.InRecord;
           return;
         }
-        if (token === TokenType.COLON || token === TokenType.COMMA || token === TokenType.RIGHT_BRACKET) {
+        if (
+          token === TokenType.COLON ||
+          token === TokenType.COMMA ||
+          token === TokenType.RIGHT_BRACKET ||
+          token === TokenType.RIGHT_BRACE
+        ) {
           throw syntax(`expected a record, found "${value}"`, offset);
         }
-        if (token === TokenType.RIGHT_BRACE) throw syntax(`expected a record, found "}"`, offset);
         // A record that is a plain value (rejected by validation, which names it).
         add(Buffer.from(JSON.stringify(value) ?? "null"));
         at = At.AfterRecord;
