@@ -21,6 +21,7 @@ import { createStore } from "../store/create-store.js";
 import { importInventoryFile } from "../store/import-inventory.js";
 import type { Store } from "../store/store.js";
 import type { Config } from "./config.js";
+import { createLogDestination } from "./create-log-destination.js";
 import { addConnectService, type GrpcCallRecord } from "./grpc/add-connect-service.js";
 import { addHealth } from "./grpc/add-health.js";
 import { addReflection } from "./grpc/add-reflection.js";
@@ -60,8 +61,8 @@ const HEALTH_SERVICES = ["", ResourceService.typeName, InventoryService.typeName
 
 /** Wires the store, the service, the gRPC port and the HTTP port, and starts listening. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  // Asynchronous stdout writes: under load, log lines are coalesced into fewer syscalls.
-  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  // Stdout written asynchronously, in batches of lines (at most LOG_FLUSH_MS late).
+  const logger = options.logger ?? pino({ level: config.logLevel }, createLogDestination());
   const telemetry = createTelemetry(logger);
   const store = await connectStore(config, logger, telemetry);
   try {
