@@ -2,15 +2,17 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchContext } from "../lib/context.js";
 import { HTTP_CONNECTIONS } from "../lib/context.js";
-import { ensureDb } from "../lib/databases.js";
+import { ensureDb, importDb } from "../lib/databases.js";
 import { DEMO_INVENTORY, DEMO_PROJECT, RESTORABLE, restBody } from "../lib/fixtures.js";
 import { BENCH_PROJECT, restoreBodies } from "../lib/inventory.js";
 import { runLoad, type Target, type Tools } from "../lib/loadgen.js";
 import { cacheDelta, cacheLookups } from "../lib/metrics.js";
+import { type Cluster, startCluster } from "../lib/postgres.js";
 import { ask, stop } from "../lib/procs.js";
 import { summarizeProfiles } from "../lib/profile.js";
 import { CACHE_OFF_LABEL, type Server, STORE_CACHE_OFF, startCeiling, startService } from "../lib/servers.js";
 import { grpcTarget, restTarget, tokens } from "../lib/targets.js";
+import { STORE_ENV } from "./postgres.js";
 
 /**
  * V8 CPU profiles (the sampler behind node --cpu-prof, started and stopped over the load
@@ -26,6 +28,21 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
   const demo = await startService(ctx, "service-demo", join(tmp, "demo.db"), { INVENTORY_FILE: DEMO_INVENTORY });
   // The 100-entry batch at 1M profiles the database path: the SQLite cache off, as in bench/run.ts.
   const svcLarge = await startService(ctx, "service-large", large.path, STORE_CACHE_OFF);
+  // The database path on both stores (the PostgreSQL goal of issue 13): 1 entry, caches off,
+  // on the small inventory; PostgreSQL shares the server core. Skipped without its binaries.
+  const small = await ensureDb(ctx, ctx.sizes.small, false);
+  const svcSmall = await startService(ctx, "service-small", small.path, { ...STORE_ENV.sqlite, ...STORE_CACHE_OFF });
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await startCluster(ctx.serverCore);
+  } catch (error) {
+    ctx.log(`PostgreSQL: cannot start a cluster (${(error as Error).message.split("\n")[0]}); not profiled`);
+  }
+  let svcPg: Server | undefined;
+  if (cluster) {
+    await importDb(cluster.url, ctx.sizes.small);
+    svcPg = await startService(ctx, "service-pg", cluster.url, { ...STORE_ENV.postgres, ...STORE_CACHE_OFF });
+  }
   const restCeiling = await startCeiling(ctx, "rest");
   const grpcCeiling = await startCeiling(ctx, "grpc");
   const restorable = restBody([RESTORABLE.request]);
@@ -45,6 +62,19 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
       ),
       CACHE_OFF_LABEL,
     ],
+    ...(["sqlite", "postgres"] as const).flatMap((store): [string, Server, Target, string?][] => {
+      const server = store === "sqlite" ? svcSmall : svcPg;
+      if (server === undefined) return [];
+      const bodies = restoreBodies(ctx.sizes.small, 1, 2000).map(restBody);
+      return [
+        [
+          `gateway-${store}-1-entry`,
+          server,
+          restTarget(server.httpPort, BENCH_PROJECT, token.bench, bodies, HTTP_CONNECTIONS),
+          `${ctx.sizes.small} items, ${CACHE_OFF_LABEL}`,
+        ],
+      ];
+    }),
     [
       "rest-ceiling",
       restCeiling,
@@ -68,7 +98,8 @@ export async function profileUnderLoad(ctx: BenchContext, tools: Tools): Promise
       `## ${name}${note ? `, ${note}` : ""}: ${Math.round(result.rps)} req/s under the profiler${hits}\n\n${summarizeProfiles(sub)}`,
     );
   }
-  for (const s of [demo, svcLarge, restCeiling, grpcCeiling]) await stop(s.proc);
+  for (const s of [demo, svcLarge, svcSmall, svcPg, restCeiling, grpcCeiling]) if (s) await stop(s.proc);
+  cluster?.stop();
   rmSync(tmp, { recursive: true, force: true });
   const report = join(dir, "summary.md");
   writeFileSync(report, `${summaries.join("\n\n")}\n`);
