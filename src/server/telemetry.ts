@@ -116,12 +116,28 @@ export function createTelemetry(logger: Logger): Telemetry {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const verdicts = new Counter({
+  // method → error code → count, per entry on the hot path; folded in when scraped, as the tallies.
+  const verdictCounts = new Map<string, Map<string, number>>();
+  new Counter({
     name: "csbs_check_verdicts_total",
     help: 'Per-entry check verdicts by method and error_code ("" when the entry passes).',
     labelNames: ["method", "error_code"] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [method, byCode] of verdictCounts) {
+        for (const [code, count] of byCode) this.inc({ method, error_code: code }, count);
+      }
+    },
   });
+  const observeVerdict = (method: string, errorCode: string) => {
+    let byCode = verdictCounts.get(method);
+    if (byCode === undefined) {
+      byCode = new Map();
+      verdictCounts.set(method, byCode);
+    }
+    byCode.set(errorCode, (byCode.get(errorCode) ?? 0) + 1);
+  };
   const queries = new Histogram({
     name: "csbs_store_query_duration_seconds",
     help: "Store query latency by table.",
@@ -268,7 +284,7 @@ export function createTelemetry(logger: Logger): Telemetry {
   return {
     registry,
     observeRequest,
-    observeVerdict: (method, errorCode) => verdicts.inc({ method, error_code: errorCode }),
+    observeVerdict,
     observeQuery: (table, seconds) => queries.observe({ table }, seconds),
     watch: (next) => {
       sources = next;
