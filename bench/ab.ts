@@ -43,6 +43,10 @@ const { values } = parseArgs({
     this: { type: "string" },
     "base-flags": { type: "string", default: "--max-old-space-size=96" },
     "this-flags": { type: "string", default: "--max-old-space-size=96" },
+    // NAME=VALUE, repeatable: the side's service environment over the defaults below
+    // (e.g. --this-env LOG_LEVEL=warn measures what the access log costs).
+    "base-env": { type: "string", multiple: true, default: [] },
+    "this-env": { type: "string", multiple: true, default: [] },
     rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
@@ -71,7 +75,18 @@ interface Side {
   grpcPort: number;
 }
 
-async function startSide(name: Side["name"], dir: string, flags: string): Promise<Side> {
+/** NAME=VALUE pairs of --base-env / --this-env. */
+function envOf(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const at = p.indexOf("=");
+      if (at <= 0) throw new Error(`ab: expected NAME=VALUE, got ${JSON.stringify(p)}`);
+      return [p.slice(0, at), p.slice(at + 1)];
+    }),
+  );
+}
+
+async function startSide(name: Side["name"], dir: string, flags: string, env: Record<string, string>): Promise<Side> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   // The bundle where the checkout has one (npm run build since it was introduced), else main.js.
   const bundle = join(dir, "dist/server.mjs");
@@ -87,6 +102,7 @@ async function startSide(name: Side["name"], dir: string, flags: string): Promis
       INVENTORY_FILE: DEMO_INVENTORY,
       AUTH_JWT_SECRET: SECRET,
       LOG_LEVEL: "info",
+      ...env,
     },
     stdoutFile: join(tmp, `${name}.log`),
   });
@@ -130,8 +146,9 @@ async function measure(side: Side, t: Target): Promise<{ load: LoadResult; cpuMs
   return { load, cpuMsPerRequest: (cpu * 1000) / load.requests };
 }
 
-const base = await startSide("base", resolve(values.base), values["base-flags"]);
-const self = await startSide("this", values.this ? resolve(values.this) : ROOT, values["this-flags"]);
+const env = { base: envOf(values["base-env"]), this: envOf(values["this-env"]) };
+const base = await startSide("base", resolve(values.base), values["base-flags"], env.base);
+const self = await startSide("this", values.this ? resolve(values.this) : ROOT, values["this-flags"], env.this);
 const scenarios: Array<{ path: Path; c: CaseName }> = [
   { path: "rest", c: "restorable" },
   { path: "rest", c: "failing" },
@@ -183,6 +200,6 @@ for (const s of summary) {
 const out = join(ROOT, "bench", "results", `ab-${began.toISOString().slice(0, 19).replace(/:/g, "-")}Z.json`);
 writeFileSync(
   out,
-  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, flags: { base: values["base-flags"], this: values["this-flags"] }, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
+  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, flags: { base: values["base-flags"], this: values["this-flags"] }, env, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
 );
 console.log(`\n[ab] results: ${out}`);
