@@ -24,7 +24,8 @@ export interface FactsCacheStats {
  *
  * Exact: the owner empties it whenever the database changes: after every write of its own,
  * and when another writer commits (SQLite: `sync` with `PRAGMA data_version` before every
- * read; PostgreSQL: `clear` on the notification its triggers send). An owner whose reads
+ * read whenever the WAL-index header moved; PostgreSQL: `clear` on the notification its
+ * triggers send). An owner whose reads
  * are asynchronous stores what a read returned only if `generation()` did not move while it
  * ran. What it holds is shared by every check that reads it: read-only.
  */

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
@@ -33,6 +34,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from "./store.js";
+import { createWalChangeGate } from "./wal-change-gate.js";
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:". */
@@ -103,9 +105,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const timed = createTimed(options.onQuery, toStoreError);
   const cache = createFactsCache({ maxEntries: options.cacheEntries ?? STORE_CACHE_ENTRIES });
   // Changes when another connection (another process: `npm run import`, a second instance)
-  // commits; this connection's own writes clear the cache where they are made.
+  // commits; this connection's own writes clear the cache where they are made. Asked only when
+  // the WAL-index header moved (any commit moves it first): a pread instead of a read transaction.
   const dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
+  const walChanges = createWalChangeGate(
+    db.memory || db.pragma("journal_mode", { simple: true }) !== "wal" ? undefined : resolve(db.name),
+  );
   const syncCache = () => {
+    if (!walChanges.changed()) return;
     try {
       cache.sync(dataVersion.get()!);
     } catch (error) {
@@ -326,6 +333,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       timed("ping", () => db.prepare("SELECT 1").get());
     },
     async close() {
+      walChanges.close();
       if (db.open) db.close();
     },
   };
