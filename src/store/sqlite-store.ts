@@ -112,7 +112,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.memory || db.pragma("journal_mode", { simple: true }) !== "wal" ? undefined : resolve(db.name),
   );
   const syncCache = () => {
-    if (!walChanges.changed()) return;
+    // Nothing to keep fresh when the cache is off (STORE_CACHE_ENTRIES=0).
+    if (!cache.enabled || !walChanges.changed()) return;
     try {
       cache.sync(dataVersion.get()!);
     } catch (error) {
