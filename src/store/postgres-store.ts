@@ -138,25 +138,28 @@ const LOOKUPS = {
  */
 function checkLookup(ids: "one" | "list") {
   const match = (param: string) => (ids === "one" ? `= ${param}::text` : `= ANY(${param}::text[])`);
+  // One column, one JSON value: the driver builds one field and parses one text per check.
   return {
     name: `csbs_check_lookup_${ids}`,
-    text: `SELECT EXISTS (SELECT 1 FROM providers WHERE id = $2) AS known,
-    (SELECT json_agg(i) FROM (${LOOKUPS.items.text.replace("= ANY($3::text[])", match("$3"))}) i) AS items,
-    (SELECT json_agg(b ORDER BY b.checkpoint_item_id, b.position) FROM (
+    text: `SELECT json_build_object(
+    'known', EXISTS (SELECT 1 FROM providers WHERE id = $2),
+    'items', (SELECT json_agg(i) FROM (${LOOKUPS.items.text.replace("= ANY($3::text[])", match("$3"))}) i),
+    'backups', (SELECT json_agg(b ORDER BY b.checkpoint_item_id, b.position) FROM (
        SELECT checkpoint_item_id, position, id, source_volume_id, source_volume_size, bootable, status
        FROM volume_backups WHERE project_id = $1 AND checkpoint_item_id IN (
-         SELECT id FROM checkpoint_items WHERE project_id = $1 AND provider_id = $2 AND id ${match("$3")})) b
-    ) AS backups,
-    (SELECT json_agg(s) FROM (${LOOKUPS.servers.text.replace("= ANY($2::text[])", match("$4"))}) s) AS servers,
-    (SELECT json_agg(v ORDER BY v.server_id, v.id) FROM (
+         SELECT id FROM checkpoint_items WHERE project_id = $1 AND provider_id = $2 AND id ${match("$3")})) b),
+    'servers', (SELECT json_agg(s) FROM (${LOOKUPS.servers.text.replace("= ANY($2::text[])", match("$4"))}) s),
+    'volumes', (SELECT json_agg(v ORDER BY v.server_id, v.id) FROM (
        SELECT project_id, id, server_id, size, bootable, shareable, status FROM volumes
-       WHERE project_id = $1 AND server_id ${match("$4")}) v) AS volumes`,
+       WHERE project_id = $1 AND server_id ${match("$4")}) v)
+  ) AS facts`,
   } as const;
 }
 const CHECK_LOOKUP_ONE = checkLookup("one");
 const CHECK_LOOKUP_LIST = checkLookup("list");
 
-interface CheckLookupRow {
+/** What the check lookup's one column holds. */
+interface CheckLookupFacts {
   known: boolean;
   items: ItemRow[] | null;
   backups: BackupRow[] | null;
@@ -266,7 +269,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     const values = one
       ? [projectId, providerId, itemIds[0] ?? null, serverIds[0] ?? null]
       : [projectId, providerId, itemIds, serverIds];
-    const row = await timed(tables, async () => (await pool.query<CheckLookupRow>({ ...statement, values })).rows[0]!);
+    const row = await timed(
+      tables,
+      async () => (await pool.query<{ facts: CheckLookupFacts }>({ ...statement, values })).rows[0]!.facts,
+    );
     const fetched: FetchedFacts = { providerKnown: row.known, items: new Map(), servers: new Map() };
     const backups = groupBy(row.backups ?? [], (b) => b.checkpoint_item_id, toVolumeBackup);
     for (const r of row.items ?? []) fetched.items.set(r.id, toCheckpointItem(r, backups.get(r.id) ?? []));
