@@ -5,10 +5,11 @@ import { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { viewError } from "../service/csbs-error.js";
 import type { FactsCacheStats } from "../store/facts-cache.js";
 import { PROJECT_DIR } from "./config.js";
+import { createFoldedHistogram, type HistogramSeries } from "./folded-histogram.js";
 
 export type Protocol = "rest" | "grpc" | "connect" | "grpc-web";
 
@@ -65,6 +66,8 @@ interface MethodSeries {
   ok: Tally;
   /** The histogram's labels, made once. */
   durationLabels: Record<"protocol" | "service" | "method", string>;
+  /** Its series of the duration histogram. */
+  duration: HistogramSeries;
   /** Failure tallies by `code error_code`. */
   failures: Map<string, Tally>;
 }
@@ -109,12 +112,12 @@ export function createTelemetry(logger: Logger): Telemetry {
       for (const t of tallies) if (t.count > 0) this.inc(t.labels, t.count);
     },
   });
-  const duration = new Histogram({
+  const duration = createFoldedHistogram({
     name: "csbs_request_duration_seconds",
     help: "RPC call latency by protocol, service and method.",
     labelNames: ["protocol", "service", "method"] as const,
     buckets: LATENCY_BUCKETS,
-    registers: [registry],
+    registry,
   });
   // method → error code → count, per entry on the hot path; folded in when scraped, as the tallies.
   const verdictCounts = new Map<string, Map<string, number>>();
@@ -138,13 +141,23 @@ export function createTelemetry(logger: Logger): Telemetry {
     }
     byCode.set(errorCode, (byCode.get(errorCode) ?? 0) + 1);
   };
-  const queries = new Histogram({
+  const queries = createFoldedHistogram({
     name: "csbs_store_query_duration_seconds",
     help: "Store query latency by table.",
     labelNames: ["table"] as const,
     buckets: LATENCY_BUCKETS,
-    registers: [registry],
+    registry,
   });
+  // table → its series (the store reports a handful of tables).
+  const queryTables = new Map<string, HistogramSeries>();
+  const queryTable = (table: string) => {
+    let found = queryTables.get(table);
+    if (found === undefined) {
+      found = queries.series({ table });
+      queryTables.set(table, found);
+    }
+    return found;
+  };
   let sources: TelemetrySources | undefined;
   new Gauge({
     name: "csbs_requests_in_flight",
@@ -213,6 +226,7 @@ export function createTelemetry(logger: Logger): Telemetry {
       found = {
         ok: tally({ protocol, service, method, code: "ok", error_code: "" }),
         durationLabels: { protocol, service, method },
+        duration: duration.series({ protocol, service, method }),
         failures: new Map(),
       };
       byMethod.set(method, found);
@@ -233,7 +247,7 @@ export function createTelemetry(logger: Logger): Telemetry {
       }
       failure.count++;
     }
-    duration.observe(m.durationLabels, r.seconds);
+    m.duration.observe(r.seconds);
     const line = {
       request_id: r.requestId,
       protocol: r.protocol,
@@ -285,7 +299,7 @@ export function createTelemetry(logger: Logger): Telemetry {
     registry,
     observeRequest,
     observeVerdict,
-    observeQuery: (table, seconds) => queries.observe({ table }, seconds),
+    observeQuery: (table, seconds) => queryTable(table).observe(seconds),
     watch: (next) => {
       sources = next;
     },
