@@ -173,48 +173,54 @@ export function createGateway(options: GatewayOptions): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const rawBody = express.raw({ type: () => true, limit: maxBodyBytes });
 
-  router.post(
-    ACTION_PATH,
-    (req: Request, res: Response, next: NextFunction) => {
-      res.locals.method = "resources/action";
-      res.locals.projectId = req.params.project_id;
-      if (isJsonContentType(req)) return next();
+  /** The call, once its body is read: the guard around the use case, then the JSON answer. */
+  async function answer(req: Request, res: Response, next: NextFunction) {
+    try {
+      const projectId = String(req.params.project_id);
+      const providerId = String(req.params.provider_id);
+      const token = req.get(AUTH_HEADER) || null;
+      const requestId = String(res.locals.requestId);
+      // What the guard reads of the call: the two headers, the cancellation; the
+      // deadline is the guard's own (REST callers send none).
+      const ctx: CallContext = {
+        requestHeader: {
+          get: (name) => (name === AUTH_HEADER ? token : name === REQUEST_ID_HEADER ? requestId : null),
+        },
+        signal: abortSignalOf(res),
+        timeoutMs: () => undefined,
+      };
+      // The guard admits, authenticates and authorizes before the body is parsed.
+      const body = await guard.run(ctx, projectId, undefined, () =>
+        respond(deps, req.body, req.query, { projectId, providerId }, (name) => {
+          res.locals.method = name;
+        }),
+      );
+      // What res.json would write (no ETag: disabled), without its generic work.
+      res.statusCode = 200;
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.setHeader("Content-Length", Buffer.byteLength(body));
+      res.end(body);
+    } catch (error) {
+      next(error);
+    }
+  }
+
+  // One handler (the content type, the body, the call) rather than three route layers: each
+  // layer is a pass through Express's dispatch on every call.
+  router.post(ACTION_PATH, (req: Request, res: Response, next: NextFunction) => {
+    res.locals.method = "resources/action";
+    res.locals.projectId = req.params.project_id;
+    if (!isJsonContentType(req)) {
       // Drain what the client sends so the connection stays usable, then answer 415.
       req.resume();
       next(csbsError("unsupported_media_type", "Content-Type: must be application/json"));
-    },
-    rawBody,
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const projectId = String(req.params.project_id);
-        const providerId = String(req.params.provider_id);
-        const token = req.get(AUTH_HEADER) || null;
-        const requestId = String(res.locals.requestId);
-        // What the guard reads of the call: the two headers, the cancellation; the
-        // deadline is the guard's own (REST callers send none).
-        const ctx: CallContext = {
-          requestHeader: {
-            get: (name) => (name === AUTH_HEADER ? token : name === REQUEST_ID_HEADER ? requestId : null),
-          },
-          signal: abortSignalOf(res),
-          timeoutMs: () => undefined,
-        };
-        // The guard admits, authenticates and authorizes before the body is parsed.
-        const body = await guard.run(ctx, projectId, undefined, () =>
-          respond(deps, req.body, req.query, { projectId, providerId }, (name) => {
-            res.locals.method = name;
-          }),
-        );
-        // What res.json would write (no ETag: disabled), without its generic work.
-        res.statusCode = 200;
-        res.setHeader("Content-Type", "application/json; charset=utf-8");
-        res.setHeader("Content-Length", Buffer.byteLength(body));
-        res.end(body);
-      } catch (error) {
-        next(error);
-      }
-    },
-  );
+      return;
+    }
+    rawBody(req, res, (error?: unknown) => {
+      if (error) next(error);
+      else void answer(req, res, next);
+    });
+  });
   // Any other method on the action path (OPTIONS included: no automatic Allow answer).
   router.all(ACTION_PATH, (_req: Request, _res: Response, next: NextFunction) => {
     next(csbsError("not_found", "The API does not exist or has not been published: method not allowed"));

@@ -10,7 +10,7 @@ import { grpcStatusName, type Telemetry } from "../telemetry.js";
 import { createConnectHandler } from "./create-connect-handler.js";
 import { createCors } from "./create-cors.js";
 import { createErrorHandler, sendError } from "./create-error-handler.js";
-import { requestIdInterceptor, requestIdMiddleware } from "./request-id.js";
+import { assignRequestId, requestIdInterceptor } from "./request-id.js";
 
 export interface HttpAppOptions {
   /** What the REST gateway's use cases need. */
@@ -38,25 +38,28 @@ const REST_SERVICE = ResourceService.typeName;
 const REST_METHODS = new Set(ResourceService.methods.map((m) => m.name));
 
 /**
- * Logs and counts every REST call when its response is finished: the RPC the body named
- * (`unknown` when the call failed before), its code and CSBS error code. Probes and
- * scrapes are not calls; another route (a 404) is logged, not counted.
+ * The edge of every HTTP request, one layer: its request id (requestIdMiddleware's), and for a
+ * REST call its log line and metrics when its response is finished: the RPC the body named
+ * (`unknown` when the call failed before), its code and CSBS error code. Probes and scrapes
+ * are not calls; another route (a 404) is logged, not counted; Connect and gRPC-Web calls are
+ * reported by the connect interceptor instead.
  */
-function restTelemetry(telemetry: Telemetry, logger: Logger) {
+function httpEdge(telemetry: Telemetry, logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
-    // Connect and gRPC-Web calls are reported by the connect interceptor instead.
-    if (req.path.startsWith("/csbs.") || PROBES.has(req.path)) return next();
+    const requestId = assignRequestId(req, res);
+    const path = req.path;
+    if (path.startsWith("/csbs.") || PROBES.has(path)) return next();
     const start = performance.now();
     res.once("finish", () => {
       const method = res.locals.method;
       if (method === undefined) {
         logger.info(
           {
-            request_id: res.locals.requestId,
+            request_id: requestId,
             protocol: "rest",
             status: String(res.statusCode),
             error_code: res.locals.errorCode,
-            path: req.path.slice(0, 128),
+            path: path.slice(0, 128),
           },
           "no such route",
         );
@@ -70,7 +73,7 @@ function restTelemetry(telemetry: Telemetry, logger: Logger) {
         status: String(res.statusCode),
         errorCode: String(res.locals.errorCode ?? ""),
         seconds: (performance.now() - start) / 1000,
-        requestId: res.locals.requestId,
+        requestId,
         projectId: res.locals.projectId,
       });
     });
@@ -87,8 +90,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  app.use(requestIdMiddleware);
-  app.use(restTelemetry(telemetry, options.logger));
+  app.use(httpEdge(telemetry, options.logger));
   if (options.corsAllowedOrigins?.length) app.use(createCors(options.corsAllowedOrigins));
   // The REST action first: the layers before it are passed on every call.
   app.use(

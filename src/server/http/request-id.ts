@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
-import type { NextFunction, Request, Response } from "express";
+import type { Request, Response } from "express";
 import { REQUEST_ID_HEADER } from "../../service/call-guard.js";
 import { withRequestId } from "../../service/csbs-error.js";
 
@@ -19,14 +19,15 @@ export function requestIdOf(header: string | null | undefined): string {
 /**
  * HTTP port (REST, Connect, gRPC-Web, probes): decides the request id, puts it back on the
  * request (so Connect handlers, the call guard and the logs read the same value), in
- * `res.locals.requestId` (REST error bodies) and in the `X-Request-Id` response header.
+ * `res.locals.requestId` (REST error bodies) and in the `X-Request-Id` response header; the
+ * id, for the caller (the HTTP edge middleware).
  */
-export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+export function assignRequestId(req: Request, res: Response): string {
   const id = requestIdOf(req.get(REQUEST_ID_HEADER));
   req.headers[REQUEST_ID_HEADER] = id;
   res.locals.requestId = id;
   res.setHeader("X-Request-Id", id);
-  next();
+  return id;
 }
 
 /** Connect and gRPC-Web: a failure's ErrorInfo carries the request id (metadata `request_id`). */
