@@ -65,6 +65,8 @@ describe("folded histogram", () => {
     ours.resetMetrics();
     expect(await ours.metrics()).toContain('x_duration_seconds_count{protocol="grpc",method="CheckRestorable"} 0');
     kept.observe(1);
-    expect(await ours.metrics()).toContain('x_duration_seconds_bucket{le="1",protocol="grpc",method="CheckRestorable"} 1');
+    expect(await ours.metrics()).toContain(
+      'x_duration_seconds_bucket{le="1",protocol="grpc",method="CheckRestorable"} 1',
+    );
   });
 });
