@@ -139,6 +139,9 @@ const LOOKUPS = {
 function checkLookup(ids: "one" | "list") {
   const match = (param: string) => (ids === "one" ? `= ${param}::text` : `= ANY(${param}::text[])`);
   // One column, one JSON value: the driver builds one field and parses one text per check.
+  // The backups are those of the asked ids, whatever their item's provider: a backup whose item
+  // is not in `items` (another provider's) is dropped when they are joined (fetchFacts), as
+  // getCheckpointItems does; no second probe of checkpoint_items (~6 µs of the backend's ~85).
   return {
     name: `csbs_check_lookup_${ids}`,
     text: `SELECT json_build_object(
@@ -146,8 +149,7 @@ function checkLookup(ids: "one" | "list") {
     'items', (SELECT json_agg(i) FROM (${LOOKUPS.items.text.replace("= ANY($3::text[])", match("$3"))}) i),
     'backups', (SELECT json_agg(b ORDER BY b.checkpoint_item_id, b.position) FROM (
        SELECT checkpoint_item_id, position, id, source_volume_id, source_volume_size, bootable, status
-       FROM volume_backups WHERE project_id = $1 AND checkpoint_item_id IN (
-         SELECT id FROM checkpoint_items WHERE project_id = $1 AND provider_id = $2 AND id ${match("$3")})) b),
+       FROM volume_backups WHERE project_id = $1 AND checkpoint_item_id ${match("$3")}) b),
     'servers', (SELECT json_agg(s) FROM (${LOOKUPS.servers.text.replace("= ANY($2::text[])", match("$4"))}) s),
     'volumes', (SELECT json_agg(v ORDER BY v.server_id, v.id) FROM (
        SELECT project_id, id, server_id, size, bootable, shareable, status FROM volumes
