@@ -31,7 +31,7 @@ import {
   restBody,
 } from "./lib/fixtures.js";
 import { type LoadResult, pickTools, runLoad, type Target } from "./lib/loadgen.js";
-import { machine } from "./lib/machine.js";
+import { commitOf, machine } from "./lib/machine.js";
 import { ROOT } from "./lib/paths.js";
 import { canPin, cpuSeconds, type Proc, pinSelf, start, stop, waitHttp } from "./lib/procs.js";
 import { fmt, spread } from "./lib/stats.js";
@@ -200,6 +200,6 @@ for (const s of summary) {
 const out = join(ROOT, "bench", "results", `ab-${began.toISOString().slice(0, 19).replace(/:/g, "-")}Z.json`);
 writeFileSync(
   out,
-  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, flags: { base: values["base-flags"], this: values["this-flags"] }, env, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
+  `${JSON.stringify({ began: began.toISOString(), base: resolve(values.base), this: self.dir, commits: { base: commitOf(base.dir), this: commitOf(self.dir) }, flags: { base: values["base-flags"], this: values["this-flags"] }, env, rounds, duration, machine: machine(), pinned, tools, summary }, null, 2)}\n`,
 );
 console.log(`\n[ab] results: ${out}`);
