@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -147,6 +147,22 @@ describe("SQLite facts cache", () => {
       itemId,
     );
     expect((await look(missing)).facts.items.get(newId)?.id).toBe(newId);
+  });
+
+  it("opened through a symbolic link (a decoy -shm beside the link): another connection's commit is seen at once", async () => {
+    // SQLite keeps its -wal and -shm beside the file the link points to; the freshness check
+    // must read that -shm, not a file beside the link.
+    const link = join(dir, `link-${n}.db`);
+    symlinkSync(path, link);
+    writeFileSync(`${link}-shm`, Buffer.alloc(32_768));
+    await store.close();
+    store = createSqliteStore({ path: link, onQuery: (table) => queries.push(table) });
+    await look();
+    expect((await look()).tables).toEqual([]);
+    otherConnection("UPDATE servers SET status = 'DELETED' WHERE id = ?", serverId);
+    const after = await look();
+    expect(after.tables.length).toBeGreaterThan(0);
+    expect(after.facts.servers.get(serverId)?.status).toBe("DELETED");
   });
 
   it("a bulk import's commit is seen at once; a rejected import leaves the answer as it was", async () => {

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { CSBS_PROVIDER } from "../domain/csbs-provider.js";
 import type { CheckpointItem, Inventory } from "../domain/types.js";
@@ -109,7 +108,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // the WAL-index header moved (any commit moves it first): a pread instead of a read transaction.
   const dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
   const walChanges = createWalChangeGate(
-    db.memory || db.pragma("journal_mode", { simple: true }) !== "wal" ? undefined : resolve(db.name),
+    db.pragma("journal_mode", { simple: true }) === "wal" ? mainDatabaseFile(db) : undefined,
   );
   const syncCache = () => {
     // Nothing to keep fresh when the cache is off (STORE_CACHE_ENTRIES=0).
@@ -338,6 +337,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * The main database's file as SQLite opened it (symbolic links resolved: its `-wal` and `-shm`
+ * files sit beside that one, not beside the link); undefined in memory.
+ */
+function mainDatabaseFile(db: Database.Database): string | undefined {
+  const list = db.pragma("database_list") as Array<{ name: string; file: string }>;
+  return list.find((d) => d.name === "main")?.file || undefined;
 }
 
 function migrate(db: Database.Database): void {
