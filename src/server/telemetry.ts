@@ -64,18 +64,46 @@ export function codeLabel(code: number): string {
 /** The metrics of one (protocol, service, method), made once: no label hashing per call. */
 interface MethodSeries {
   ok: Tally;
-  /** The histogram's labels, made once. */
-  durationLabels: Record<"protocol" | "service" | "method", string>;
+  /** protocol, service and method, made once (the failure tallies' labels start from them). */
+  labels: Record<"protocol" | "service" | "method", string>;
   /** Its series of the duration histogram. */
   duration: HistogramSeries;
   /** Failure tallies by `code error_code`. */
   failures: Map<string, Tally>;
 }
 
-/** One series of the request counter: a plain number, folded into the counter when scraped. */
+/** One series of a folded counter: a plain number, folded into the counter when scraped. */
 interface Tally {
-  labels: Record<"protocol" | "service" | "method" | "code" | "error_code", string>;
   count: number;
+}
+
+/**
+ * A prom-client Counter counted in plain numbers on the hot path (prom-client hashes the label
+ * set on every inc, children included) and folded in at scrape time only: `tally(labels)` makes
+ * a series, which the caller keeps and increments.
+ */
+function foldedCounter<L extends string>(config: {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  registry: Registry;
+}): (labels: Record<L, string>) => Tally {
+  const tallies: Array<Tally & { labels: Record<L, string> }> = [];
+  new Counter({
+    name: config.name,
+    help: config.help,
+    labelNames: config.labelNames,
+    registers: [config.registry],
+    collect() {
+      this.reset();
+      for (const t of tallies) if (t.count > 0) this.inc(t.labels, t.count);
+    },
+  });
+  return (labels) => {
+    const t = { labels, count: 0 };
+    tallies.push(t);
+    return t;
+  };
 }
 
 function packageVersion(): string {
@@ -99,18 +127,11 @@ function packageVersion(): string {
 export function createTelemetry(logger: Logger): Telemetry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const tallies: Tally[] = [];
-  new Counter({
+  const tally = foldedCounter({
     name: "csbs_requests_total",
     help: "RPC calls by protocol (rest, grpc, connect, grpc-web), service, method, code (ok, invalid_argument, …) and CSBS error code.",
     labelNames: ["protocol", "service", "method", "code", "error_code"] as const,
-    registers: [registry],
-    // Counted in plain numbers per series on the hot path (prom-client hashes the label set on
-    // every inc, children included); folded in here, at scrape time only.
-    collect() {
-      this.reset();
-      for (const t of tallies) if (t.count > 0) this.inc(t.labels, t.count);
-    },
+    registry,
   });
   const duration = createFoldedHistogram({
     name: "csbs_request_duration_seconds",
@@ -119,27 +140,22 @@ export function createTelemetry(logger: Logger): Telemetry {
     buckets: LATENCY_BUCKETS,
     registry,
   });
-  // method → error code → count, per entry on the hot path; folded in when scraped, as the tallies.
-  const verdictCounts = new Map<string, Map<string, number>>();
-  new Counter({
+  const verdictTally = foldedCounter({
     name: "csbs_check_verdicts_total",
     help: 'Per-entry check verdicts by method and error_code ("" when the entry passes).',
     labelNames: ["method", "error_code"] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [method, byCode] of verdictCounts) {
-        for (const [code, count] of byCode) this.inc({ method, error_code: code }, count);
-      }
-    },
+    registry,
   });
+  // `method error_code` → its tally (a handful: the methods' error codes).
+  const verdicts = new Map<string, Tally>();
   const observeVerdict = (method: string, errorCode: string) => {
-    let byCode = verdictCounts.get(method);
-    if (byCode === undefined) {
-      byCode = new Map();
-      verdictCounts.set(method, byCode);
+    const key = `${method} ${errorCode}`;
+    let found = verdicts.get(key);
+    if (found === undefined) {
+      found = verdictTally({ method, error_code: errorCode });
+      verdicts.set(key, found);
     }
-    byCode.set(errorCode, (byCode.get(errorCode) ?? 0) + 1);
+    found.count++;
   };
   const queries = createFoldedHistogram({
     name: "csbs_store_query_duration_seconds",
@@ -203,13 +219,8 @@ export function createTelemetry(logger: Logger): Telemetry {
     registers: [registry],
   }).set({ version: packageVersion(), node_version: process.version }, 1);
 
-  // protocol → service → method → series, filled on first use; every tally, for the scrape.
+  // protocol → service → method → series, filled on first use.
   const series = new Map<Protocol, Map<string, Map<string, MethodSeries>>>();
-  function tally(labels: Tally["labels"]): Tally {
-    const t = { labels, count: 0 };
-    tallies.push(t);
-    return t;
-  }
   function seriesOf(protocol: Protocol, service: string, method: string): MethodSeries {
     let byService = series.get(protocol);
     if (byService === undefined) {
@@ -225,7 +236,7 @@ export function createTelemetry(logger: Logger): Telemetry {
     if (found === undefined) {
       found = {
         ok: tally({ protocol, service, method, code: "ok", error_code: "" }),
-        durationLabels: { protocol, service, method },
+        labels: { protocol, service, method },
         duration: duration.series({ protocol, service, method }),
         failures: new Map(),
       };
@@ -242,7 +253,7 @@ export function createTelemetry(logger: Logger): Telemetry {
       const key = `${r.code} ${r.errorCode}`;
       let failure = m.failures.get(key);
       if (failure === undefined) {
-        failure = tally({ ...m.durationLabels, code: codeLabel(r.code), error_code: r.errorCode });
+        failure = tally({ ...m.labels, code: codeLabel(r.code), error_code: r.errorCode });
         m.failures.set(key, failure);
       }
       failure.count++;

@@ -38,7 +38,7 @@ const REST_SERVICE = ResourceService.typeName;
 const REST_METHODS = new Set(ResourceService.methods.map((m) => m.name));
 
 /**
- * The edge of every HTTP request, one layer: its request id (requestIdMiddleware's), and for a
+ * The edge of every HTTP request, one layer: its request id (assignRequestId), and for a
  * REST call its log line and metrics when its response is finished: the RPC the body named
  * (`unknown` when the call failed before), its code and CSBS error code. Probes and scrapes
  * are not calls; another route (a 404) is logged, not counted; Connect and gRPC-Web calls are
