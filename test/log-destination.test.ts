@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogDestination, LOG_BUFFER_BYTES } from "../src/server/create-log-destination.js";
+import { eventually } from "./support/eventually.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -32,15 +33,6 @@ function closed(destination: ReturnType<typeof createLogDestination>): Promise<v
     destination.once("close", () => resolve());
     destination.end();
   });
-}
-
-async function eventually<T>(read: () => T, done: (value: T) => boolean, ms = 5_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("the service's log destination (batched lines)", () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_ROLE } from "../src/auth/principal.js";
 import { demoCases } from "./support/demo-cases.js";
 import { restoreMessage } from "./support/demo-requests.js";
+import { eventually } from "./support/eventually.js";
 import { createGrpcClient, errorInfoOf } from "./support/grpc-client.js";
 import { checkOne, restorableSetup, upsert } from "./support/inventory-fixture.js";
 import { canRunPrivateCluster, type PrivateCluster, startPrivateCluster } from "./support/postgres.js";
@@ -44,14 +45,8 @@ function healthClient(address: string) {
   };
 }
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch((e: unknown) => e as T);
-    if (accept(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** How long a recovery may take, polled every 200 ms. */
+const RECOVERY = { timeoutMs: 20_000, intervalMs: 200 };
 
 describe.skipIf(!enabled)("store faults: PostgreSQL goes away under a running service", () => {
   let cluster: PrivateCluster;
@@ -125,6 +120,7 @@ describe.skipIf(!enabled)("store faults: PostgreSQL goes away under a running se
       await eventually(
         () => health.status(),
         (s) => s === "NOT_SERVING",
+        RECOVERY,
       ),
     ).toBe("NOT_SERVING");
     expect(await health.status("csbs.v1.ResourceService")).toBe("NOT_SERVING");
@@ -140,15 +136,16 @@ describe.skipIf(!enabled)("store faults: PostgreSQL goes away under a running se
     expect(write).toEqual(unavailable);
 
     await cluster.start();
-    expect((await eventually(timedCheck, (c) => "verdict" in c.outcome)).outcome).toEqual({
+    expect((await eventually(timedCheck, (c) => "verdict" in c.outcome, RECOVERY)).outcome).toEqual({
       verdict: { result: true, errorCode: "", errorMsg: "" },
     });
     expect((await restCheck()).status).toBe(200);
-    expect(await eventually(readyz, (s) => s === 200)).toBe(200);
+    expect(await eventually(readyz, (s) => s === 200, RECOVERY)).toBe(200);
     expect(
       await eventually(
         () => health.status(),
         (s) => s === "SERVING",
+        RECOVERY,
       ),
     ).toBe("SERVING");
     expect(await checkOne(client, token, setup.check)).toMatchObject({ result: false, errorCode: "CSBS.3001" });
@@ -170,9 +167,9 @@ describe.skipIf(!enabled)("store faults: PostgreSQL goes away under a running se
     } finally {
       cluster.resume();
     }
-    expect((await eventually(timedCheck, (c) => "verdict" in c.outcome)).outcome).toEqual({
+    expect((await eventually(timedCheck, (c) => "verdict" in c.outcome, RECOVERY)).outcome).toEqual({
       verdict: { result: true, errorCode: "", errorMsg: "" },
     });
-    expect(await eventually(readyz, (s) => s === 200)).toBe(200);
+    expect(await eventually(readyz, (s) => s === 200, RECOVERY)).toBe(200);
   });
 });
