@@ -36,8 +36,8 @@ interface Series extends HistogramSeries {
  */
 export function createFoldedHistogram<L extends string>(options: FoldedHistogramOptions<L>): FoldedHistogram<L> {
   const { name, help, labelNames, buckets } = options;
+  // The series by their label values, in the order they were made (the exposition's order).
   const bySet = new Map<string, Series>();
-  const all: Series[] = [];
 
   function observe(this: Series, value: number): void {
     let i = 0;
@@ -51,7 +51,7 @@ export function createFoldedHistogram<L extends string>(options: FoldedHistogram
   // own label and the series' labels as shared ones (so `le` is written first), a null exemplar
   // on buckets; `get()` merges the two, as prom-client's does.
   const values = () =>
-    all.flatMap((s) => {
+    [...bySet.values()].flatMap((s) => {
       let cumulative = 0;
       const out: Array<{
         labels: Record<string, string | number>;
@@ -92,7 +92,7 @@ export function createFoldedHistogram<L extends string>(options: FoldedHistogram
     getForPromString: async () => exported(false),
     get: async () => exported(true),
     reset() {
-      for (const s of all) {
+      for (const s of bySet.values()) {
         s.counts.fill(0);
         s.sum = 0;
         s.count = 0;
@@ -114,7 +114,6 @@ export function createFoldedHistogram<L extends string>(options: FoldedHistogram
           observe,
         };
         bySet.set(key, found);
-        all.push(found);
       }
       return found;
     },
